@@ -2,9 +2,9 @@ import { z } from 'zod';
 
 /** How the imagined user behaves, whatever the family: people are noisy, vague, chatty and impatient. */
 export const UserBehaviour = z
-  .object({
+  .strictObject({
     patience: z
-      .object({
+      .strictObject({
         min: z.int().min(1).describe('fewest agent turns a user tolerates before they may leave'),
         max: z.int().min(1).describe('most agent turns a user tolerates before they may leave'),
       })
@@ -24,7 +24,7 @@ export type UserBehaviour = z.infer<typeof UserBehaviour>;
 export type UserStyle = UserBehaviour['styles'][number]['name'];
 
 /** Fields every scenario has; each family extends this with its own world data. */
-export const ScenarioBase = z.object({
+export const ScenarioBase = z.strictObject({
   id: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/, 'id must be lowercase letters, digits and dashes, e.g. "travel-agent"'),
