@@ -1,0 +1,22 @@
+// Environments: rollout pools, datasets (JSONL shards + manifest) and their statistics.
+export { RolloutPool } from './rollout/pool.js';
+export type { RolloutPoolOptions, RunRange, RolloutChunk } from './rollout/pool.js';
+export { RolloutTask, RolloutResult, WorkerConfig, episodeId } from './rollout/protocol.js';
+export { makeWorker } from './rollout/worker.js';
+export type { Runtime } from './rollout/runtime.js';
+export { generateDataset } from './dataset/generate.js';
+export type { GenerateOptions, GenerateReport } from './dataset/generate.js';
+export { DatasetWriter, readManifest } from './dataset/writer.js';
+export type { EpisodeChunk, WriteMode } from './dataset/writer.js';
+export { readEpisodes, openDataset } from './dataset/reader.js';
+export type { ReadOptions } from './dataset/reader.js';
+export { inspectDataset } from './dataset/inspect.js';
+export type { InspectReport } from './dataset/inspect.js';
+export { exportDataset, toChatRecord, EXPORT_FORMATS } from './dataset/export.js';
+export type { ChatRecord, ExportFormat } from './dataset/export.js';
+export { DatasetError } from './dataset/files.js';
+export { Manifest, DatasetPlan, ShardEntry, MANIFEST_FILE, SCENARIO_FILE, shardFile } from './dataset/manifest.js';
+export { evaluatePolicy } from './evaluate.js';
+export type { EvaluateOptions, EvaluateReport } from './evaluate.js';
+export { EpisodeStats, RunningStats, Histogram, DistinctCounter, SummarySchema, summarizeEpisode, wilson95, hash53 } from './stats.js';
+export type { EpisodeSummary, Summary } from './stats.js';

@@ -1,0 +1,87 @@
+import test from 'ava';
+import { RolloutPool, type RolloutChunk } from '../../environments/rollout/pool.js';
+import { deriveSeed } from '../../scenarios/random.js';
+import { EpisodeSchema } from '../../actors/episode.js';
+import { toyScenario } from './helpers/toy.js';
+
+const toyWorker = new URL('./helpers/toy-worker.js', import.meta.url);
+const flakyWorker = new URL('./helpers/flaky-worker.js', import.meta.url);
+
+async function collect(pool: RolloutPool, end: number, taskSize = 16): Promise<RolloutChunk[]> {
+  const out: RolloutChunk[] = [];
+  try {
+    for await (const c of pool.run({ runSeed: 7, end, taskSize })) out.push(c);
+  } finally {
+    await pool.close();
+  }
+  return out;
+}
+
+const lines = (chunks: RolloutChunk[]) => chunks.map((c) => c.lines).join('');
+
+test('chunks come back in index order with derived seeds and ids', async (t) => {
+  const chunks = await collect(new RolloutPool({ scenario: toyScenario, policy: 'heuristic', workers: 2, concurrency: 4, workerFile: toyWorker }), 100, 7);
+  t.deepEqual(chunks.map((c) => c.start), [0, 7, 14, 21, 28, 35, 42, 49, 56, 63, 70, 77, 84, 91, 98]);
+  const eps = lines(chunks).trimEnd().split('\n').map((l) => EpisodeSchema.parse(JSON.parse(l)));
+  t.is(eps.length, 100);
+  eps.forEach((ep, i) => {
+    if (ep.index !== i || ep.seed !== deriveSeed(7, i) || ep.id !== `toy-numbers-7-${i}`) t.fail(`episode ${i}: ${ep.id} ${ep.seed}`);
+  });
+  t.is(chunks.reduce((n, c) => n + c.summaries.filter((s) => s.success).length, 0), eps.filter((e) => e.outcome.success).length);
+});
+
+test('one worker and two workers give the same episodes', async (t) => {
+  const a = await collect(new RolloutPool({ scenario: toyScenario, policy: 'random', workers: 1, concurrency: 3, workerFile: toyWorker }), 300);
+  const b = await collect(new RolloutPool({ scenario: toyScenario, policy: 'random', workers: 2, concurrency: 8, workerFile: toyWorker }), 300, 33);
+  t.is(lines(a), lines(b));
+});
+
+test('an episode that throws is recorded as errored and the run goes on', async (t) => {
+  const chunks = await collect(new RolloutPool({ scenario: { ...toyScenario, failEpisodeAt: 5 }, policy: 'heuristic', workers: 1, workerFile: toyWorker }), 20);
+  const eps = lines(chunks).trimEnd().split('\n').map((l) => JSON.parse(l));
+  t.is(eps.length, 20);
+  t.is(eps[5].outcome.reason, 'error');
+  t.regex(eps[5].outcome.error, /policy exploded/);
+  t.is(eps.filter((e) => e.outcome.reason === 'error').length, 1);
+});
+
+test('a task that keeps failing is recorded as errored episodes; the others are kept', async (t) => {
+  const pool = new RolloutPool({ scenario: { ...toyScenario, failTaskAt: 20 }, policy: 'heuristic', workers: 2, retries: 1, workerFile: toyWorker });
+  const chunks = await collect(pool, 64);
+  const failed = chunks.filter((c) => c.failed);
+  t.is(failed.length, 1);
+  t.is(failed[0].start, 16);
+  t.regex(failed[0].failed ?? '', /episodes \[16, 32\) failed 2 times: toy task failure at 20/);
+  const eps = lines(chunks).trimEnd().split('\n').map((l) => EpisodeSchema.parse(JSON.parse(l)));
+  t.is(eps.length, 64);
+  t.deepEqual(eps.map((e) => e.index), [...Array(64).keys()]);
+  t.is(eps.filter((e) => e.outcome.reason === 'error').length, 16);
+  t.true(failed[0].summaries.every((s) => s.errored));
+});
+
+test('a task that fails once is retried and gives the same episodes as a clean run', async (t) => {
+  const once = await collect(new RolloutPool({ scenario: toyScenario, policy: 'heuristic', workers: 1, workerFile: flakyWorker, retries: 0 }), 48);
+  t.is(once.filter((c) => c.failed).length, 1, 'without retries the failure is recorded');
+  const retried = await collect(new RolloutPool({ scenario: toyScenario, policy: 'heuristic', workers: 1, workerFile: flakyWorker }), 48);
+  const clean = await collect(new RolloutPool({ scenario: toyScenario, policy: 'heuristic', workers: 1, workerFile: toyWorker }), 48);
+  t.is(retried.filter((c) => c.failed).length, 0);
+  t.is(lines(retried), lines(clean));
+});
+
+test('tasks in flight stay bounded while the consumer is slow', async (t) => {
+  const pool = new RolloutPool({ scenario: toyScenario, policy: 'heuristic', workers: 2, workerFile: toyWorker });
+  let max = 0;
+  try {
+    for await (const _c of pool.run({ runSeed: 1, end: 400, taskSize: 10, maxInFlight: 3 })) {
+      max = Math.max(max, pool.inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  } finally {
+    await pool.close();
+  }
+  t.true(max <= 3, `in flight ${max}`);
+});
+
+test('options are checked up front', (t) => {
+  t.throws(() => new RolloutPool({ scenario: toyScenario, policy: 'x', workers: 0, workerFile: toyWorker }), { message: /options.workers must be a positive integer/ });
+});
