@@ -1,0 +1,116 @@
+// TensorFlow.js peer for bench/train.bench.ts: W1 (mlp-bc) or W2 (tiny-gpt) on the `cpu` or `wasm`
+// backend, same architecture, initialisation scheme, optimiser and data recipe as the other
+// contestants. Prints one JSON line. By hand (after tsc):
+//   node dist/bench/peers/tfjs_train.js mlp-bc wasm
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { Rng } from '../../scenarios/random.js';
+import { timeSteps, timingOptions } from './timing.js';
+
+type Step = (i: number) => number;
+
+function uniform(rng: Rng, shape: number[], bound: number): tf.Variable {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.variable(tf.tensor(Float32Array.from({ length: n }, () => rng.uniform(-bound, bound)), shape));
+}
+function normal(rng: Rng, shape: number[], std: number): tf.Variable {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.variable(tf.tensor(Float32Array.from({ length: n }, () => rng.normal(0, std)), shape));
+}
+/** Linear layer: weight uniform(±1/sqrt(fan_in)), zero bias (as every contestant). */
+function linear(rng: Rng, fanIn: number, fanOut: number) {
+  return { w: uniform(rng, [fanIn, fanOut], 1 / Math.sqrt(fanIn)), b: tf.variable(tf.zeros([fanOut])) };
+}
+const apply = (l: { w: tf.Variable; b: tf.Variable }, x: tf.Tensor) => tf.add(tf.matMul(x.reshape([-1, l.w.shape[0] as number]), l.w), l.b).reshape([...x.shape.slice(0, -1), l.w.shape[1] as number]);
+
+function mlpBc(rng: Rng): Step {
+  const layers = [linear(rng, 128, 256), linear(rng, 256, 256), linear(rng, 256, 32)];
+  const opt = tf.train.adam(1e-3);
+  // data recipe: x ~ N(0, 1); label = argmax of a fixed random linear teacher; 16 batches cycled
+  const teacher = tf.tensor(Float32Array.from({ length: 128 * 32 }, () => rng.normal()), [128, 32]);
+  const xs = Array.from({ length: 16 }, () => tf.tensor(Float32Array.from({ length: 256 * 128 }, () => rng.normal()), [256, 128]));
+  const ys = xs.map((x) => tf.oneHot(tf.argMax(tf.matMul(x, teacher), 1), 32));
+  return (i) => {
+    const loss = opt.minimize(() => {
+      let h: tf.Tensor = xs[i % 16];
+      layers.forEach((l, k) => {
+        h = apply(l, h);
+        if (k < 2) h = tf.relu(h);
+      });
+      return tf.losses.softmaxCrossEntropy(ys[i % 16], h) as tf.Scalar;
+    }, true) as tf.Scalar;
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    return v;
+  };
+}
+
+function layerNorm(x: tf.Tensor, g: tf.Variable, b: tf.Variable): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+}
+const gelu = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+
+function tinyGpt(rng: Rng): Step {
+  const [V, D, H, L, M, T, B] = [64, 128, 4, 2, 512, 64, 32];
+  const tok = normal(rng, [V, D], 0.02);
+  const pos = normal(rng, [T, D], 0.02);
+  const ln = () => ({ g: tf.variable(tf.ones([D])), b: tf.variable(tf.zeros([D])) });
+  const blocks = Array.from({ length: L }, () => ({ ln1: ln(), qkv: linear(rng, D, 3 * D), proj: linear(rng, D, D), ln2: ln(), fc1: linear(rng, D, M), fc2: linear(rng, M, D) }));
+  const lnF = ln();
+  const head = linear(rng, D, V);
+  const mask = tf.tensor(Float32Array.from({ length: T * T }, (_, k) => ((k % T) > Math.floor(k / T) ? -1e9 : 0)), [T, T]);
+  const lr = 3e-4;
+  const wd = 0.01;
+  const opt = tf.train.adam(lr);
+  const vars = tf.engine().state.registeredVariables;
+  // data recipe: each sequence repeats 8 random tokens; inputs are tokens 0..63, targets 1..64
+  const seqs = Array.from({ length: 16 }, () => {
+    const s = new Int32Array(B * (T + 1));
+    for (let r = 0; r < B; r++) {
+      const p = Array.from({ length: 8 }, () => rng.int(V));
+      for (let c = 0; c <= T; c++) s[r * (T + 1) + c] = p[c % 8];
+    }
+    const all = tf.tensor(s, [B, T + 1], 'int32');
+    return { x: all.slice([0, 0], [B, T]), y: tf.oneHot(all.slice([0, 1], [B, T]).reshape([-1]), V) };
+  });
+  const heads = (t: tf.Tensor) => t.reshape([B, T, H, D / H]).transpose([0, 2, 1, 3]);
+  return (i) => {
+    const { x, y } = seqs[i % 16];
+    // AdamW: decoupled weight decay, p <- p (1 - lr wd), then the Adam update
+    tf.tidy(() => {
+      for (const v of Object.values(vars)) v.assign(tf.mul(v, 1 - lr * wd));
+    });
+    const loss = opt.minimize(() => {
+      let h: tf.Tensor = tf.add(tf.gather(tok, x), pos);
+      for (const blk of blocks) {
+        const qkv = apply(blk.qkv, layerNorm(h, blk.ln1.g, blk.ln1.b));
+        const [q, k, v] = tf.split(qkv, 3, -1).map(heads);
+        const att = tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D / H)), mask));
+        const o = tf.matMul(att, v).transpose([0, 2, 1, 3]).reshape([B, T, D]);
+        h = tf.add(h, apply(blk.proj, o));
+        h = tf.add(h, apply(blk.fc2, gelu(apply(blk.fc1, layerNorm(h, blk.ln2.g, blk.ln2.b)))));
+      }
+      const logits = apply(head, layerNorm(h, lnF.g, lnF.b)).reshape([B * T, V]);
+      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+    }, true) as tf.Scalar;
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    return v;
+  };
+}
+
+async function main(): Promise<void> {
+  const [workload, backend] = process.argv.slice(2);
+  if (!['mlp-bc', 'tiny-gpt'].includes(workload) || !['cpu', 'wasm'].includes(backend)) throw new Error('usage: tfjs_train.js mlp-bc|tiny-gpt cpu|wasm');
+  if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} did not start`);
+  await tf.ready();
+  const step = (workload === 'mlp-bc' ? mlpBc : tinyGpt)(Rng.from(1234));
+  const t = await timeSteps(step, timingOptions());
+  console.log(JSON.stringify({ ...t, tfjs: tf.version.tfjs, backend: tf.getBackend() }));
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
