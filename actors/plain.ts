@@ -13,6 +13,7 @@ export function runEpisodePlain(ctx: ScenarioContext, policy: Policy, spec: Epis
   const { scenario: s, family: f } = ctx;
   const rng = episodeStreams(spec.seed);
   const turns: Turn[] = [];
+  const label = policy.nameFor?.(rng.policy) ?? policy.name;
   let persona: unknown = null;
   try {
     persona = f.samplePersona(s, rng.persona);
@@ -44,11 +45,11 @@ export function runEpisodePlain(ctx: ScenarioContext, policy: Policy, spec: Epis
     }
     const fin = f.finish(s, persona, state, reason, rng.verifier);
     addFinalReward(turns, fin.reward);
-    return episodeRecord(ctx, spec, policy.name, persona, turns, {
+    return episodeRecord(ctx, spec, label, persona, turns, {
       reason, success: fin.success, finalReward: fin.reward, ...(fin.details ? { details: fin.details } : {}),
     });
   } catch (err) {
-    return erroredEpisode(ctx, spec, policy.name, persona, turns, err);
+    return erroredEpisode(ctx, spec, label, persona, turns, err);
   }
 }
 

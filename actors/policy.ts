@@ -20,6 +20,12 @@ export interface Policy {
   /** When true, observations carry `privileged` (hidden persona and state). Only oracles set this. */
   readonly privileged?: boolean;
   act(observations: readonly Observation[], rngs: readonly Rng[]): readonly Decision[] | Promise<readonly Decision[]>;
+  /**
+   * The behaviour-policy name recorded in the Episode played with policy stream `rng` (its own
+   * `policy` stream from `episodeStreams`). Mixtures report the component that played; without it,
+   * episodes record `name`. Must not draw from `rng` (fork it instead).
+   */
+  nameFor?(rng: Rng): string;
   /** Release resources (ONNX sessions, connections). */
   close?(): Promise<void> | void;
 }
