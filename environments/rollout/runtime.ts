@@ -1,9 +1,9 @@
 import type { Episode } from '../../actors/episode.js';
 import type { EpisodeSpec, ScenarioContext } from '../../actors/episode-core.js';
 import type { Policy } from '../../actors/policy.js';
-import { familyOf } from '../../actors/families/index.js';
+import { makeContext } from '../../actors/context.js';
+import { policyByName } from '../../actors/policies/index.js';
 import { runEpisodePlain } from '../../actors/plain.js';
-import { contentHash } from '../../scenarios/hash.js';
 import { Scenario } from '../../scenarios/schema.js';
 
 /**
@@ -17,17 +17,10 @@ export interface Runtime {
   run(ctx: ScenarioContext, policy: Policy, specs: readonly EpisodeSpec[], opts: { concurrency: number }): Promise<Episode[]>;
 }
 
-// Stand-in until actors/context.ts, actors/policies and actors/run.ts land.
+// The episode runner is the plain loop until actors/run.ts (batched XState episodes) lands.
 export const defaultRuntime: Runtime = {
-  context(data) {
-    const scenario = Scenario.parse(data);
-    const family = familyOf(scenario.family);
-    return { scenario, family, actions: family.actions(scenario), hash: contentHash(scenario) };
-  },
-  policy(name) {
-    if (name !== 'first-valid') throw new Error(`unknown policy '${name}'`);
-    return { name, act: (obs) => obs.map((o) => ({ action: o.mask.indexOf(true) })) };
-  },
+  context: (data) => makeContext(Scenario.parse(data)),
+  policy: policyByName,
   async run(ctx, policy, specs) {
     return specs.map((s) => runEpisodePlain(ctx, policy, s));
   },
