@@ -3,7 +3,7 @@ import type { EpisodeSpec, ScenarioContext } from '../../actors/episode-core.js'
 import type { Policy } from '../../actors/policy.js';
 import { makeContext } from '../../actors/context.js';
 import { policyByName } from '../../actors/policies/index.js';
-import { runEpisodePlain } from '../../actors/plain.js';
+import { runEpisodes } from '../../actors/run.js';
 import { Scenario } from '../../scenarios/schema.js';
 
 /**
@@ -17,11 +17,8 @@ export interface Runtime {
   run(ctx: ScenarioContext, policy: Policy, specs: readonly EpisodeSpec[], opts: { concurrency: number }): Promise<Episode[]>;
 }
 
-// The episode runner is the plain loop until actors/run.ts (batched XState episodes) lands.
 export const defaultRuntime: Runtime = {
   context: (data) => makeContext(Scenario.parse(data)),
   policy: policyByName,
-  async run(ctx, policy, specs) {
-    return specs.map((s) => runEpisodePlain(ctx, policy, s));
-  },
+  run: (ctx, policy, specs, opts) => runEpisodes(ctx, policy, specs, opts),
 };
