@@ -16,6 +16,12 @@ export interface RuntimeOptions {
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** onnxruntime memory pattern planning; default true (onnxruntime's default). */
   readonly enableMemPattern?: boolean;
+  /**
+   * Whether onnxruntime's intra-op threads spin while waiting for work (onnxruntime's default: yes).
+   * Spinning wins on an idle machine; on one whose cores are shared with other busy processes, not
+   * spinning avoids threads burning the time slices the others need.
+   */
+  readonly spinning?: boolean;
   /** Write an onnxruntime profile (JSON trace) with this file prefix; read it after {@link DeviceSession.endProfiling}. */
   readonly profilePrefix?: string;
 }
@@ -41,6 +47,7 @@ export class DeviceSession {
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
       logSeverityLevel: 3,
       ...(options.threads !== undefined ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+      ...(options.spinning !== undefined ? { extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } } } : {}),
       ...(options.enableMemPattern !== undefined ? { enableMemPattern: options.enableMemPattern } : {}),
       ...(options.profilePrefix !== undefined ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
       ...(device !== 'cpu' && options.outputLocations ? { preferredOutputLocation: { ...options.outputLocations } } : {}),
