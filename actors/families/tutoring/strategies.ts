@@ -68,9 +68,11 @@ function computePosterior(s: TutoringScenario, c: Compiled, v: TutoringView, i: 
   return w;
 }
 
-/** Heuristic knobs (for experiments and tests): `ask: false` skips the quizzes and teaches from the prior. */
+/** Heuristic knobs, for experiments and tests (the family's `heuristic` uses the defaults). */
 export interface HeuristicOptions {
+  /** false: never quiz, teach from the prior and the student's reactions alone. */
   readonly ask?: boolean;
+  /** Value-of-information studies only: the true initial mastery replaces the posterior (privileged). */
   readonly knownMastery?: readonly number[];
 }
 
