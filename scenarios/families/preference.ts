@@ -30,7 +30,7 @@ const attributeCommon = {
     .string()
     .min(1)
     .optional()
-    .describe('how a value is named in a sentence; {value} is the value, e.g. "somewhere {value}" or "${value} a day"'),
+    .describe('how a value is named in a sentence; {value} is the value, e.g. "somewhere {value}" or "${value} a day"; for a boolean, the thing itself, e.g. "wheelchair access"'),
 };
 
 const CategoricalAttribute = z.strictObject({
