@@ -17,9 +17,9 @@ function normal(rng: Rng, shape: number[], std: number): tf.Variable {
   const n = shape.reduce((a, b) => a * b, 1);
   return tf.variable(tf.tensor(Float32Array.from({ length: n }, () => rng.normal(0, std)), shape));
 }
-/** Linear layer: weight uniform(±1/sqrt(fan_in)), zero bias (as every contestant). */
+/** Linear layer as PyTorch initialises it (and learners/models): weight and bias uniform(±1/sqrt(fan_in)). */
 function linear(rng: Rng, fanIn: number, fanOut: number) {
-  return { w: uniform(rng, [fanIn, fanOut], 1 / Math.sqrt(fanIn)), b: tf.variable(tf.zeros([fanOut])) };
+  return { w: uniform(rng, [fanIn, fanOut], 1 / Math.sqrt(fanIn)), b: uniform(rng, [fanOut], 1 / Math.sqrt(fanIn)) };
 }
 const apply = (l: { w: tf.Variable; b: tf.Variable }, x: tf.Tensor) => tf.add(tf.matMul(x.reshape([-1, l.w.shape[0] as number]), l.w), l.b).reshape([...x.shape.slice(0, -1), l.w.shape[1] as number]);
 
@@ -53,10 +53,10 @@ const gelu = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x,
 
 function tinyGpt(rng: Rng): Step {
   const [V, D, H, L, M, T, B] = [64, 128, 4, 2, 512, 64, 32];
-  const tok = normal(rng, [V, D], 0.02);
-  const pos = normal(rng, [T, D], 0.02);
+  const tok = normal(rng, [V, D], 1);
+  const pos = normal(rng, [T, D], 1);
   const ln = () => ({ g: tf.variable(tf.ones([D])), b: tf.variable(tf.zeros([D])) });
-  const blocks = Array.from({ length: L }, () => ({ ln1: ln(), qkv: linear(rng, D, 3 * D), proj: linear(rng, D, D), ln2: ln(), fc1: linear(rng, D, M), fc2: linear(rng, M, D) }));
+  const blocks = Array.from({ length: L }, () => ({ ln1: ln(), q: linear(rng, D, D), k: linear(rng, D, D), v: linear(rng, D, D), proj: linear(rng, D, D), ln2: ln(), fc1: linear(rng, D, M), fc2: linear(rng, M, D) }));
   const lnF = ln();
   const head = linear(rng, D, V);
   const mask = tf.tensor(Float32Array.from({ length: T * T }, (_, k) => ((k % T) > Math.floor(k / T) ? -1e9 : 0)), [T, T]);
@@ -64,29 +64,30 @@ function tinyGpt(rng: Rng): Step {
   const wd = 0.01;
   const opt = tf.train.adam(lr);
   const vars = tf.engine().state.registeredVariables;
-  // data recipe: each sequence repeats 8 random tokens; inputs are tokens 0..63, targets 1..64
+  // data recipe: s[0] uniform, s[i+1] = (5 s[i] + 1) mod 64 with p 0.9, else uniform; inputs s[0..63], targets s[1..64]
   const seqs = Array.from({ length: 16 }, () => {
     const s = new Int32Array(B * (T + 1));
     for (let r = 0; r < B; r++) {
-      const p = Array.from({ length: 8 }, () => rng.int(V));
-      for (let c = 0; c <= T; c++) s[r * (T + 1) + c] = p[c % 8];
+      s[r * (T + 1)] = rng.int(V);
+      for (let c = 0; c < T; c++) s[r * (T + 1) + c + 1] = rng.bernoulli(0.9) ? (5 * s[r * (T + 1) + c] + 1) % V : rng.int(V);
     }
     const all = tf.tensor(s, [B, T + 1], 'int32');
-    return { x: all.slice([0, 0], [B, T]), y: tf.oneHot(all.slice([0, 1], [B, T]).reshape([-1]), V) };
+    return { x: tf.oneHot(all.slice([0, 0], [B, T]).reshape([-1]), V).toFloat(), y: tf.oneHot(all.slice([0, 1], [B, T]).reshape([-1]), V) };
   });
   const heads = (t: tf.Tensor) => t.reshape([B, T, H, D / H]).transpose([0, 2, 1, 3]);
   return (i) => {
-    const { x, y } = seqs[i % 16];
+    const { x: xOneHot, y } = seqs[i % 16];
     // AdamW: decoupled weight decay, p <- p (1 - lr wd), then the Adam update
     tf.tidy(() => {
       for (const v of Object.values(vars)) v.assign(tf.mul(v, 1 - lr * wd));
     });
     const loss = opt.minimize(() => {
-      let h: tf.Tensor = tf.add(tf.gather(tok, x), pos);
+      // embedding lookup as one-hot x table: the wasm backend has no UnsortedSegmentSum (Gather's gradient)
+      let h: tf.Tensor = tf.add(tf.matMul(xOneHot, tok).reshape([B, T, D]), pos);
       for (const blk of blocks) {
-        const qkv = apply(blk.qkv, layerNorm(h, blk.ln1.g, blk.ln1.b));
-        const [q, k, v] = tf.split(qkv, 3, -1).map(heads);
-        const att = tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D / H)), mask));
+        const a = layerNorm(h, blk.ln1.g, blk.ln1.b);
+        const [q, k, v] = [heads(tf.mul(apply(blk.q, a), 1 / Math.sqrt(D / H))), heads(apply(blk.k, a)), heads(apply(blk.v, a))];
+        const att = tf.softmax(tf.add(tf.matMul(q, k, false, true), mask));
         const o = tf.matMul(att, v).transpose([0, 2, 1, 3]).reshape([B, T, D]);
         h = tf.add(h, apply(blk.proj, o));
         h = tf.add(h, apply(blk.fc2, gelu(apply(blk.fc1, layerNorm(h, blk.ln2.g, blk.ln2.b)))));

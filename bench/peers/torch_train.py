@@ -2,8 +2,9 @@
 """PyTorch peer for bench/train.bench.ts: trains W1 (mlp-bc) or W2 (tiny-gpt) on CPU and prints
 one JSON line with the median steps/s over timed blocks after warm-up.
 
-Same architecture, initialisation scheme, optimiser and data recipe as the Reverie side
-(see bench/train.bench.ts). Run by the bench; by hand:
+Same architecture, initialisation scheme (PyTorch's defaults, which learners/models copies:
+Linear U(+-1/sqrt(in)) for weight and bias, embeddings and positions N(0, 1), LayerNorm 1/0),
+optimiser and data recipe as the Reverie side (learners/models/workloads.ts). Run by the bench; by hand:
     python3 bench/peers/torch_train.py --workload mlp-bc --threads 2
 """
 import argparse
@@ -21,7 +22,6 @@ import torch.nn.functional as F
 def mlp_bc(gen):
     """W1: MLP 128-256-256-32, ReLU, batch 256, softmax CE, Adam(1e-3)."""
     model = nn.Sequential(nn.Linear(128, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 32))
-    init_linear(model, gen)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     # data recipe: x ~ N(0, 1); label = argmax of a fixed random linear teacher; 16 batches cycled
     teacher = torch.randn(128, 32, generator=gen)
@@ -44,7 +44,9 @@ class Block(nn.Module):
         super().__init__()
         self.heads = heads
         self.ln1 = nn.LayerNorm(d)
-        self.qkv = nn.Linear(d, 3 * d)
+        self.q = nn.Linear(d, d)
+        self.k = nn.Linear(d, d)
+        self.v = nn.Linear(d, d)
         self.proj = nn.Linear(d, d)
         self.ln2 = nn.LayerNorm(d)
         self.fc1 = nn.Linear(d, hidden)
@@ -53,11 +55,11 @@ class Block(nn.Module):
     def forward(self, x, mask):
         b, t, d = x.shape
         h = self.heads
-        q, k, v = self.qkv(self.ln1(x)).split(d, dim=2)
-        q = q.view(b, t, h, d // h).transpose(1, 2)
-        k = k.view(b, t, h, d // h).transpose(1, 2)
-        v = v.view(b, t, h, d // h).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(d // h))
+        a = self.ln1(x)
+        q = (self.q(a) * (1.0 / math.sqrt(d // h))).view(b, t, h, d // h).transpose(1, 2)
+        k = self.k(a).view(b, t, h, d // h).transpose(1, 2)
+        v = self.v(a).view(b, t, h, d // h).transpose(1, 2)
+        att = q @ k.transpose(-2, -1)
         att = att.masked_fill(mask, float('-inf')).softmax(dim=-1)
         y = (att @ v).transpose(1, 2).reshape(b, t, d)
         x = x + self.proj(y)
@@ -68,7 +70,7 @@ class TinyGpt(nn.Module):
     def __init__(self, vocab=64, d=128, heads=4, layers=2, hidden=512, seq=64):
         super().__init__()
         self.tok = nn.Embedding(vocab, d)
-        self.pos = nn.Embedding(seq, d)
+        self.pos = nn.Parameter(torch.randn(seq, d))
         self.blocks = nn.ModuleList([Block(d, heads, hidden) for _ in range(layers)])
         self.ln = nn.LayerNorm(d)
         self.head = nn.Linear(d, vocab)
@@ -76,7 +78,7 @@ class TinyGpt(nn.Module):
 
     def forward(self, idx):
         t = idx.shape[1]
-        x = self.tok(idx) + self.pos.weight[:t]
+        x = self.tok(idx) + self.pos[:t]
         for blk in self.blocks:
             x = blk(x, self.mask[:t, :t])
         return self.head(self.ln(x))
@@ -86,16 +88,17 @@ def tiny_gpt(gen):
     """W2: causal transformer, vocab 64, d 128, 4 heads, 2 layers, MLP 512 GELU, pre-LN, learned
     positions, seq 64, batch 32, next-token CE, AdamW(3e-4, wd 0.01)."""
     model = TinyGpt()
-    init_linear(model, gen)
-    with torch.no_grad():
-        model.tok.weight.copy_(torch.randn(model.tok.weight.shape, generator=gen) * 0.02)
-        model.pos.weight.copy_(torch.randn(model.pos.weight.shape, generator=gen) * 0.02)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.01)
-    # data recipe: each sequence repeats 8 random tokens; inputs are tokens 0..63, targets 1..64
+    # data recipe: s[0] uniform, s[i+1] = (5 s[i] + 1) mod 64 with p 0.9, else uniform;
+    # inputs are s[0..63], targets s[1..64]
     seqs = []
     for _ in range(16):
-        pattern = torch.randint(0, 64, (32, 8), generator=gen)
-        seqs.append(pattern.repeat(1, 9)[:, :65])
+        s = torch.empty(32, 65, dtype=torch.long)
+        s[:, 0] = torch.randint(0, 64, (32,), generator=gen)
+        for i in range(64):
+            keep = torch.rand(32, generator=gen) < 0.9
+            s[:, i + 1] = torch.where(keep, (5 * s[:, i] + 1) % 64, torch.randint(0, 64, (32,), generator=gen))
+        seqs.append(s)
 
     def step(i):
         s = seqs[i % 16]
@@ -107,16 +110,6 @@ def tiny_gpt(gen):
         return loss
 
     return step
-
-
-def init_linear(model, gen):
-    """Linear layers: weights uniform(±1/sqrt(fan_in)), zero bias; LayerNorm: ones and zeros."""
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.Linear):
-                bound = 1.0 / math.sqrt(m.in_features)
-                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) * 2 * bound - bound)
-                m.bias.zero_()
 
 
 def blas_library():
