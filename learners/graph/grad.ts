@@ -30,15 +30,18 @@ const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const GELU_K = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
-/** Shape of a reduction's output with the reduced axes kept as 1. */
-function keptShape(node: Tensor): (string | number)[] {
-  const x = node.inputs[0];
-  const axes = node.attrs.axes as readonly number[];
-  return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-}
-
+/**
+ * t (the reduction's output or its gradient, possibly broadcastable to it) with the reduced
+ * axes put back as 1s, so that it broadcasts against the reduction's input.
+ */
 function kept(t: Tensor, node: Tensor): Tensor {
-  return node.attrs.keepdims === 1 ? t : t.reshape(keptShape(node));
+  if (node.attrs.keepdims === 1) return t;
+  const axes = node.attrs.axes as readonly number[];
+  const own = [...new Array<number>(node.rank - t.rank).fill(1), ...t.shape];
+  const shape: (string | number)[] = [];
+  let j = 0;
+  for (let i = 0; i < node.inputs[0].rank; i++) shape.push(axes.includes(i) ? 1 : own[j++]);
+  return t.reshape(shape);
 }
 
 /** Number of elements a reduction folds into one, as a scalar (at run time when symbolic). */
@@ -229,7 +232,7 @@ export const GRAD_RULES: Partial<Record<Op, GradRule>> = {
 };
 
 /** Rules that need the incoming gradient at the node's full shape (the rest broadcast it). */
-const NEEDS_FULL_DY = new Set<Op>(['MatMul', 'Gemm', 'Reshape', 'Transpose', 'Concat', 'Slice', 'Pad', 'Gather', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceLogSumExp', 'ReduceSumSquare', 'Softmax', 'LogSoftmax']);
+const NEEDS_FULL_DY = new Set<Op>(['MatMul', 'Gemm', 'Reshape', 'Transpose', 'Concat', 'Slice', 'Pad', 'Gather', 'Softmax', 'LogSoftmax']);
 
 /** Broadcasts t to the shape of `like` (a node of the graph, whose run-time shape fills symbolic sizes). */
 export function expandLike(t: Tensor, like: Tensor): Tensor {

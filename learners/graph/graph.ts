@@ -287,6 +287,8 @@ export class Graph {
         if (x.op === 'Reshape') return this.node('Reshape', [x.inputs[0]], attrs);
         const target = attrs.shape as readonly Dim[];
         if (sameShape(target, x.shape)) return x;
+        const shape = infer('Reshape', xs, attrs).shape;
+        if (x.op === 'Const' && x.value && isStatic(shape)) return this.constant(Array.from(x.value, Number), shape, x.dtype);
         return undefined;
       }
       case 'Transpose': {
@@ -302,8 +304,11 @@ export class Graph {
         return attrs.to === x.dtype ? x : undefined;
       case 'Expand':
         return sameShape(infer('Expand', xs, attrs).shape, x.shape) ? x : undefined;
-      case 'Neg':
-        return x.op === 'Neg' ? x.inputs[0] : undefined;
+      case 'Neg': {
+        if (x.op === 'Neg') return x.inputs[0];
+        const v = scalarOf(x);
+        return v !== undefined && isFloat(x.dtype) ? this.constant(-v, x.shape as number[], x.dtype) : undefined;
+      }
       case 'Add':
       case 'Sub':
       case 'Mul':
