@@ -1,215 +1,181 @@
-import { assign, enqueueActions, sendTo, setup } from 'xstate';
-import type { Act, EndReason } from './acts.js';
+import { assign, emit, enqueueActions, setup } from 'xstate';
+import type { EndReason } from './acts.js';
 import { agent } from './agent.js';
 import type { DecisionSource } from './agent.js';
-import { episodeRecord, episodeStreams, erroredEpisode } from './episode-core.js';
-import type { EpisodeSpec, ScenarioContext } from './episode-core.js';
+import { episodeRecord, erroredEpisode } from './episode-core.js';
+import type { EpisodeSpec, EpisodeStreams, ScenarioContext } from './episode-core.js';
 import type { Episode, Turn } from './episode.js';
-import type { ConversationEvent } from './events.js';
+import type { AgentEvent, ConversationEvent, EpisodeEmitted, Privileged } from './events.js';
 import { addFinalReward } from './plain.js';
 import { imaginedUser } from './user.js';
 import { verifier } from './verifier.js';
 
 export interface ConversationInput {
   readonly ctx: ScenarioContext;
-  readonly spec: EpisodeSpec;
   /** Where the agent's decision requests go (the run's batcher). */
   readonly decisions: DecisionSource;
-  /** The policy's name (error messages) and the name recorded in the episode. */
+  /** The policy's name (error messages). */
   readonly policyName: string;
-  readonly label: string;
   /** Whether the agent's observations carry the hidden persona and state. */
   readonly privileged: boolean;
-  /** The episode's random streams, split by role (see `episodeStreams`). */
-  readonly streams: ReturnType<typeof episodeStreams>;
 }
 
 interface ConversationContext {
   readonly input: ConversationInput;
+  /** The episode being played. */
+  spec: EpisodeSpec | null;
+  label: string;
+  streams: EpisodeStreams | null;
   persona: unknown;
-  /** The user's hidden state after the last exchange. */
+  /** The user's hidden state after the last exchange (for the oracle and the verifier's finish). */
   state: unknown;
-  /** The transcript, appended in place (one per episode, never copied). */
-  readonly turns: Turn[];
+  /** The transcript, appended in place (one array per episode, never copied). */
+  turns: Turn[];
   agentTurns: number;
-  /** The exchange being judged. */
-  agentTurn: Turn | null;
-  reply: Extract<ConversationEvent, { type: 'user.said' }> | null;
   reason: EndReason;
-  episode: Episode | null;
 }
 
-type UserSaid = Extract<ConversationEvent, { type: 'user.said' }>;
+type Judged = Extract<ConversationEvent, { type: 'verifier.judged' }>;
 
 /**
- * One conversation: invokes the imagined user, the agent and the verifier once, then passes the
- * turn between them until the verifier ends it, the user leaves, the turn limit is hit, or a child
- * fails (an errored episode). Its output is the Episode record, the same bytes `runEpisodePlain` gives.
+ * One conversation slot: invokes the imagined user, the agent and the verifier once, then plays
+ * episode after episode (`conversation.play`), emitting each Episode record (`episode`): the same
+ * bytes `runEpisodePlain` gives. It owns the transcript and the termination rules: the verifier's
+ * verdict first, then the user leaving, then the turn limit; a child's failure ends the episode as
+ * errored. An exchange flows agent → user → verifier and arrives here judged, one event per turn.
  *
- * opening ──user.said──▶ agentTurn ──agent.said──▶ userTurn ──user.said──▶ judging ──verifier.judged──▶ agentTurn | finishing ──▶ done
+ * idle ─play─▶ opening ─user.opened─▶ talking ⟲ verifier.judged ─end─▶ closing (agent.ready, then verifier.finished) ─▶ idle
  */
 export const conversation = setup({
   types: {
     context: {} as ConversationContext,
     events: {} as ConversationEvent,
     input: {} as ConversationInput,
-    output: {} as Episode,
+    emitted: {} as EpisodeEmitted,
   },
   actors: { imaginedUser, agent, verifier },
   actions: {
-    fail: assign(({ context: c, event }) => {
-      const e = event as Extract<ConversationEvent, { type: 'actor.failed' }>;
-      const { ctx, spec, label } = c.input;
-      return { episode: erroredEpisode(ctx, spec, label, e.persona ?? c.persona, c.turns, e.error) };
-    }),
-    crashed: assign(({ context: c, event }) => {
-      const { ctx, spec, label } = c.input;
-      return { episode: erroredEpisode(ctx, spec, label, c.persona, c.turns, (event as { error?: unknown }).error) };
+    failed: enqueueActions(({ context: c, event, enqueue }) => {
+      if (event.type !== 'actor.failed') return;
+      if (event.turn && c.turns[c.turns.length - 1] !== event.turn) c.turns.push(event.turn);
+      enqueue.emit({ type: 'episode', episode: erroredEpisode(c.input.ctx, c.spec!, c.label, event.persona ?? c.persona, c.turns, event.error) });
     }),
   },
 }).createMachine({
   id: 'conversation',
-  context: ({ input }) => ({
-    input, persona: null, state: null, turns: [], agentTurns: 0, agentTurn: null, reply: null, reason: 'turn-limit', episode: null,
-  }),
-  // Invoked once for the whole conversation (no per-turn spawning). A child that crashes outside
-  // its own try/catch (a bug, not family logic) still ends the episode as errored.
+  context: ({ input }) => ({ input, spec: null, label: '', streams: null, persona: null, state: null, turns: [], agentTurns: 0, reason: 'turn-limit' }),
+  // Invoked once for the life of the slot: no per-turn or per-episode spawning.
   invoke: [
-    {
-      id: 'user', src: 'imaginedUser', onError: { target: '.done', actions: 'crashed' },
-      input: ({ context: { input: i } }) => ({ ctx: i.ctx, rngPersona: i.streams.persona, rng: i.streams.user, rngText: i.streams.userText }),
-    },
-    {
-      id: 'agent', src: 'agent', onError: { target: '.done', actions: 'crashed' },
-      input: ({ context: { input: i } }) => ({ ctx: i.ctx, decisions: i.decisions, policyName: i.policyName, rng: i.streams.policy, rngText: i.streams.agentText }),
-    },
-    {
-      id: 'verifier', src: 'verifier', onError: { target: '.done', actions: 'crashed' },
-      input: ({ context: { input: i } }) => ({ ctx: i.ctx, rng: i.streams.verifier }),
-    },
+    { id: 'user', systemId: 'user', src: 'imaginedUser', input: ({ context }) => ({ ctx: context.input.ctx }) },
+    { id: 'agent', systemId: 'agent', src: 'agent', input: ({ context: { input: i } }) => ({ ctx: i.ctx, decisions: i.decisions, policyName: i.policyName }) },
+    { id: 'verifier', systemId: 'verifier', src: 'verifier', input: ({ context }) => ({ ctx: context.input.ctx }) },
   ],
-  on: {
-    'actor.failed': { target: '.done', actions: 'fail' },
-  },
-  initial: 'opening',
+  initial: 'idle',
   states: {
-    opening: {
-      entry: sendTo('user', { type: 'user.open' }),
+    idle: {
       on: {
-        'user.said': {
-          target: 'agentTurn',
+        'conversation.play': {
+          target: 'opening',
+          actions: [
+            assign(({ event: e }) => ({ spec: e.spec, label: e.label, streams: e.streams, persona: null, state: null, turns: [], agentTurns: 0, reason: 'turn-limit' as EndReason })),
+            enqueueActions(({ event: e, enqueue }) => {
+              const r = e.streams;
+              enqueue.sendTo('agent', { type: 'agent.start', rng: r.policy, rngText: r.agentText });
+              enqueue.sendTo('user', { type: 'user.open', rngPersona: r.persona, rng: r.user, rngText: r.userText });
+            }),
+          ],
+        },
+      },
+    },
+    opening: {
+      on: {
+        'user.opened': {
+          target: 'talking',
           actions: enqueueActions(({ context: c, event: e, enqueue }) => {
             c.turns.push({ speaker: 'user', act: e.act, text: e.text, reward: 0 });
-            enqueue.assign({ persona: e.persona, state: e.after });
-            enqueue.sendTo('agent', {
-              type: 'agent.observe', agent: null, user: { speaker: 'user', act: e.act, text: e.text }, decide: true,
-              ...(c.input.privileged ? { privileged: { persona: e.persona, state: e.after } } : {}),
-            });
+            c.persona = e.persona;
+            c.state = e.state;
+            enqueue.sendTo('agent', observe(c, null, e, true));
           }),
         },
+        'actor.failed': { target: 'idle', actions: 'failed' },
       },
     },
-    agentTurn: {
-      on: {
-        'agent.said': {
-          target: 'userTurn',
-          actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-            c.turns.push(e.turn);
-            enqueue.assign({ agentTurn: e.turn, agentTurns: c.agentTurns + 1 });
-            enqueue.sendTo('user', { type: 'user.hear', act: e.turn.act });
-          }),
-        },
-      },
-    },
-    userTurn: {
-      on: {
-        'user.said': {
-          target: 'judging',
-          actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-            enqueue.assign({ reply: e });
-            enqueue.sendTo('verifier', { type: 'verifier.judge', persona: c.persona, before: e.before, agent: c.agentTurn!.act, user: e.act, after: e.after });
-          }),
-        },
-      },
-    },
-    judging: {
+    talking: {
       on: {
         'verifier.judged': [
           {
-            guard: ({ context: c }) => c.reply!.textError !== undefined,
-            target: 'done',
-            actions: [
-              ({ context: c, event: e }) => { c.agentTurn!.reward = e.reward; },
-              assign(({ context: c }) => ({ episode: erroredEpisode(c.input.ctx, c.input.spec, c.input.label, c.persona, c.turns, c.reply!.textError) })),
-            ],
-          },
-          {
-            guard: ({ context: c, event: e }) => endReason(c, e) === null,
-            target: 'agentTurn',
+            // renderUser failed after a judged exchange: the turn keeps its reward, the reply is lost.
+            guard: ({ event: e }) => e.textError !== undefined,
+            target: 'idle',
             actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-              const r = exchange(c, e.reward);
-              enqueue.assign({ state: r.after, reply: null });
-              enqueue.sendTo('agent', observeEvent(c, r, true));
+              e.turn.reward = e.reward;
+              c.turns.push(e.turn);
+              enqueue.emit({ type: 'episode', episode: erroredEpisode(c.input.ctx, c.spec!, c.label, c.persona, c.turns, e.textError) });
             }),
           },
           {
-            target: 'finishing',
+            guard: ({ context: c, event: e }) => endReason(c, e) !== null,
+            target: 'closing',
             actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-              const reason = endReason(c, e)!;
-              const r = exchange(c, e.reward);
-              enqueue.assign({ state: r.after, reply: null, reason });
+              c.reason = endReason(c, e)!;
+              record(c, e);
               // The agent still folds in the last exchange (as the reference loop does) before the verifier finishes.
-              enqueue.sendTo('agent', observeEvent(c, r, false));
-              enqueue.sendTo('verifier', { type: 'verifier.finish', persona: c.persona, state: r.after, reason });
+              enqueue.sendTo('agent', observe(c, e.turn, e, false));
+            }),
+          },
+          {
+            actions: enqueueActions(({ context: c, event: e, enqueue }) => {
+              record(c, e);
+              enqueue.sendTo('agent', observe(c, e.turn, e, true));
             }),
           },
         ],
+        'actor.failed': { target: 'idle', actions: 'failed' },
       },
     },
-    finishing: {
+    closing: {
       on: {
-        'verifier.finished': {
-          target: 'done',
-          actions: assign(({ context: c, event: e }) => {
-            addFinalReward(c.turns, e.reward);
-            const { ctx, spec, label } = c.input;
-            return {
-              episode: episodeRecord(ctx, spec, label, c.persona, c.turns, {
-                reason: c.reason, success: e.success, finalReward: e.reward, ...(e.details ? { details: e.details } : {}),
-              }),
-            };
+        // The agent has folded in the last exchange: now the verifier's final judgement.
+        'agent.ready': {
+          actions: enqueueActions(({ context: c, enqueue }) => {
+            enqueue.sendTo('verifier', { type: 'verifier.finish', persona: c.persona, state: c.state, reason: c.reason, rng: c.streams!.verifier });
           }),
         },
+        'verifier.finished': {
+          target: 'idle',
+          actions: emit(({ context: c, event: e }) => {
+            addFinalReward(c.turns, e.reward);
+            const outcome: Episode['outcome'] = { reason: c.reason, success: e.success, finalReward: e.reward, ...(e.details ? { details: e.details } : {}) };
+            return { type: 'episode' as const, episode: episodeRecord(c.input.ctx, c.spec!, c.label, c.persona, c.turns, outcome) };
+          }),
+        },
+        'actor.failed': { target: 'idle', actions: 'failed' },
       },
     },
-    done: { type: 'final' },
   },
-  output: ({ context }) => context.episode!,
 });
 
-/** Records the judged exchange in the transcript; returns the user's reply. */
-function exchange(c: ConversationContext, reward: number): UserSaid {
-  const r = c.reply!;
-  c.agentTurn!.reward = reward;
-  c.turns.push({ speaker: 'user', act: r.act, text: r.text, reward: 0 });
-  return r;
+/** Puts the judged exchange into the transcript. */
+function record(c: ConversationContext, e: Judged): void {
+  e.turn.reward = e.reward;
+  c.turns.push(e.turn, { speaker: 'user', act: e.act, text: e.text, reward: 0 });
+  c.agentTurns++;
+  c.state = e.after;
 }
 
-/** Why the conversation ends after this exchange, or null to go on (the verifier first, then the user, then the limit). */
-function endReason(c: ConversationContext, e: { end?: 'success' | 'failure' | 'agent-ended' }): EndReason | null {
+/** Why the conversation ends after this exchange, or null to go on. */
+function endReason(c: ConversationContext, e: Judged): EndReason | null {
   if (e.end) return e.end;
-  if (c.reply!.left) return 'user-left';
-  if (c.agentTurns >= c.input.ctx.scenario.maxTurns) return 'turn-limit';
+  if (e.left) return 'user-left';
+  if (c.agentTurns + 1 >= c.input.ctx.scenario.maxTurns) return 'turn-limit';
   return null;
 }
 
-function observeEvent(c: ConversationContext, r: UserSaid, decide: boolean) {
-  const agentAct: Act = c.agentTurn!.act;
+function observe(c: ConversationContext, agentTurn: Turn | null, user: { act: Turn['act']; text: string }, decide: boolean): AgentEvent {
+  const privileged: Privileged | undefined = decide && c.input.privileged ? { persona: c.persona, state: c.state } : undefined;
   return {
-    type: 'agent.observe' as const,
-    agent: agentAct,
-    user: { speaker: 'user' as const, act: r.act, text: r.text },
-    decide,
-    ...(decide && c.input.privileged ? { privileged: { persona: c.persona, state: r.after } } : {}),
+    type: 'agent.observe', agent: agentTurn ? agentTurn.act : null, user: { speaker: 'user', act: user.act, text: user.text }, decide,
+    ...(privileged ? { privileged } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { createActor } from 'xstate';
+import type { Actor } from 'xstate';
 import { Batcher } from './batcher.js';
 import type { BatchStats } from './batcher.js';
 import { conversation } from './conversation.js';
@@ -10,7 +11,7 @@ import type { Policy } from './policy.js';
 export interface RunOptions {
   /** Episodes alive at once (K); their agent decisions share one `act` call per tick. Default 16. */
   readonly concurrency?: number;
-  /** Called as each episode ends (in completion order), e.g. to stream it to a file. */
+  /** Called as each episode ends (in completion order), e.g. to stream it out. A throw stops the run. */
   readonly onEpisode?: (episode: Episode) => void;
   /** Filled with the batcher's counts when given. */
   readonly stats?: BatchStats;
@@ -33,53 +34,59 @@ export function runEpisodes(ctx: ScenarioContext, policy: Policy, specs: readonl
   const results = new Array<Episode>(specs.length);
   if (specs.length === 0) return Promise.resolve(results);
   const batcher = new Batcher(policy);
+  const input = { ctx, decisions: batcher, policyName: policy.name, privileged: policy.privileged === true };
+
   return new Promise<Episode[]>((resolve, reject) => {
     let next = 0;
     let done = 0;
-    let live = 0;
-    let failed = false;
+    let stopped = false;
 
-    const fill = () => {
-      while (!failed && live < k && next < specs.length) launch(next++);
-    };
-
-    const launch = (i: number) => {
-      const spec = specs[i];
-      const streams = episodeStreams(spec.seed);
+    /** A slot: one conversation actor system that plays episodes one after another. */
+    const openSlot = () => {
+      let current = -1;
       let label = policy.name;
-      try { label = policy.nameFor?.(streams.policy) ?? policy.name; } catch { /* recorded under the policy's name */ }
-      let ended = false;
-      const end = (episode: Episode) => {
-        if (ended) return;
-        ended = true;
-        results[i] = episode;
-        live--;
+      const actor: Actor<typeof conversation> = createActor(conversation, { input });
+      const playNext = () => {
+        if (stopped || next >= specs.length) { actor.stop(); return; }
+        current = next++;
+        const spec = specs[current];
+        const streams = episodeStreams(spec.seed);
+        label = policy.name;
+        try { label = policy.nameFor?.(streams.policy) ?? policy.name; } catch { /* recorded under the policy's name */ }
+        batcher.join();
+        actor.send({ type: 'conversation.play', spec, label, streams });
+      };
+      const finish = (episode: Episode) => {
+        results[current] = episode;
         done++;
         batcher.leave();
         try {
           opts.onEpisode?.(episode);
         } catch (err) {
-          failed = true;
+          stopped = true;
           reject(err);
           return;
         }
         if (done === specs.length) {
           if (opts.stats) Object.assign(opts.stats, batcher.stats);
           resolve(results);
-        } else fill();
+        }
       };
-      live++;
-      batcher.join();
-      const actor = createActor(conversation, {
-        input: { ctx, spec, decisions: batcher, policyName: policy.name, label, privileged: policy.privileged === true, streams },
+      actor.on('episode', ({ episode }) => {
+        finish(episode);
+        playNext();
       });
       actor.subscribe({
-        complete: () => end(actor.getSnapshot().output ?? erroredEpisode(ctx, spec, label, null, [], new Error('conversation ended without an episode'))),
-        error: (err) => end(erroredEpisode(ctx, spec, label, null, [], err)),
+        // Not expected (children catch family and policy errors); the slot is lost, the run goes on.
+        error: (err) => {
+          if (current >= 0 && results[current] === undefined) finish(erroredEpisode(ctx, specs[current], label, null, [], err));
+          if (!stopped && next < specs.length) openSlot();
+        },
       });
       actor.start();
+      playNext();
     };
 
-    fill();
+    for (let s = 0; s < Math.min(k, specs.length); s++) openSlot();
   });
 }

@@ -1,74 +1,68 @@
-import { enqueueActions, setup } from 'xstate';
 import type { Rng } from '../scenarios/random.js';
 import type { ScenarioContext } from './episode-core.js';
-import type { ConversationEvent, UserEvent } from './events.js';
+import type { ConversationEvent, UserEvent, VerifierEvent } from './events.js';
+import { fromReactor } from './reactor.js';
 
 export interface UserInput {
   readonly ctx: ScenarioContext;
-  /** The episode's `persona`, `user` (behaviour) and `userText` (wording) streams. */
-  readonly rngPersona: Rng;
-  readonly rng: Rng;
-  readonly rngText: Rng;
 }
 
-interface UserContext extends UserInput {
+export interface UserContext {
+  readonly ctx: ScenarioContext;
   persona: unknown;
   state: unknown;
+  /** The episode's `user` (behaviour) and `userText` (wording) streams. */
+  rng: Rng | null;
+  rngText: Rng | null;
 }
 
 /**
- * The imagined user: holds the hidden persona and state, and answers the agent through the
- * family's `open`, `respond` and `renderUser`. One state: it only ever reacts.
+ * The imagined user: holds the hidden persona and state, and answers through the family's `open`,
+ * `respond` and `renderUser`. Its reply goes on to the verifier (system id `verifier`), which
+ * judges the exchange. It only ever reacts (one state), hence a reactor rather than a statechart.
  */
-export const imaginedUser = setup({
-  types: {
-    context: {} as UserContext,
-    events: {} as UserEvent,
-    input: {} as UserInput,
+export const imaginedUser = fromReactor(
+  (c: UserContext, event: UserEvent, { self, system, defer }) => {
+    const { scenario: s, family: f } = c.ctx;
+    const toParent = (e: ConversationEvent) => defer(() => self._parent?.send(e));
+    if (event.type === 'user.open') {
+      c.persona = null;
+      c.state = null;
+      c.rng = event.rng;
+      c.rngText = event.rngText;
+      try {
+        c.persona = f.samplePersona(s, event.rngPersona);
+        const init = f.init(s, c.persona, event.rng);
+        const o = f.open(s, c.persona, init, event.rng);
+        const text = f.renderUser(s, c.persona, o.act, event.rngText);
+        c.state = o.state;
+        toParent({ type: 'user.opened', act: o.act, text, persona: c.persona, state: o.state });
+      } catch (error) {
+        // The persona (when drawn) goes into the errored episode, as in the reference loop.
+        toParent({ type: 'actor.failed', role: 'user', error, persona: c.persona });
+      }
+      return;
+    }
+    // user.hear
+    try {
+      const before = c.state;
+      const r = f.respond(s, c.persona, before, event.turn.act, c.rng!);
+      c.state = r.state;
+      let text = '';
+      let textError: unknown;
+      try {
+        text = f.renderUser(s, c.persona, r.act, c.rngText!);
+      } catch (err) {
+        textError = err ?? new Error('renderUser threw');
+      }
+      const judge: VerifierEvent = {
+        type: 'verifier.judge', persona: c.persona, turn: event.turn, act: r.act, text, textError, left: r.left === true,
+        before, after: r.state,
+      };
+      defer(() => system.get('verifier')?.send(judge));
+    } catch (error) {
+      toParent({ type: 'actor.failed', role: 'user', error, turn: event.turn });
+    }
   },
-}).createMachine({
-  id: 'user',
-  context: ({ input }) => ({ ...input, persona: null, state: null }),
-  on: {
-    'user.open': {
-      actions: enqueueActions(({ context: c, enqueue }) => {
-        const { scenario: s, family: f } = c.ctx;
-        let reply: ConversationEvent;
-        let persona: unknown = null;
-        try {
-          persona = f.samplePersona(s, c.rngPersona);
-          const init = f.init(s, persona, c.rng);
-          const o = f.open(s, persona, init, c.rng);
-          const text = f.renderUser(s, persona, o.act, c.rngText);
-          enqueue.assign({ persona, state: o.state });
-          reply = { type: 'user.said', act: o.act, text, left: false, before: init, after: o.state, persona };
-        } catch (error) {
-          // The persona (when drawn) goes into the errored episode, as in the reference loop.
-          reply = { type: 'actor.failed', role: 'user', error, persona };
-        }
-        enqueue.sendParent(reply);
-      }),
-    },
-    'user.hear': {
-      actions: enqueueActions(({ context: c, event, enqueue }) => {
-        const { scenario: s, family: f } = c.ctx;
-        let reply: ConversationEvent;
-        try {
-          const r = f.respond(s, c.persona, c.state, event.act, c.rng);
-          let text = '';
-          let textError: unknown;
-          try {
-            text = f.renderUser(s, c.persona, r.act, c.rngText);
-          } catch (err) {
-            textError = err ?? new Error('renderUser threw');
-          }
-          enqueue.assign({ state: r.state });
-          reply = { type: 'user.said', act: r.act, text, left: r.left === true, before: c.state, after: r.state, ...(textError !== undefined ? { textError } : {}) };
-        } catch (error) {
-          reply = { type: 'actor.failed', role: 'user', error };
-        }
-        enqueue.sendParent(reply);
-      }),
-    },
-  },
-});
+  (input: UserInput): UserContext => ({ ctx: input.ctx, persona: null, state: null, rng: null, rngText: null }),
+);

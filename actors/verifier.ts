@@ -1,48 +1,39 @@
-import { enqueueActions, setup } from 'xstate';
-import type { Rng } from '../scenarios/random.js';
 import type { ScenarioContext } from './episode-core.js';
 import type { ConversationEvent, VerifierEvent } from './events.js';
+import { fromReactor } from './reactor.js';
 
 export interface VerifierInput {
   readonly ctx: ScenarioContext;
-  /** The episode's `verifier` stream (used by `finish`, e.g. a post-test). */
-  readonly rng: Rng;
 }
 
-/** The verifier: `family.judge` per exchange (reward, early end), `family.finish` at the end. */
-export const verifier = setup({
-  types: {
-    context: {} as VerifierInput,
-    events: {} as VerifierEvent,
-    input: {} as VerifierInput,
+/**
+ * The verifier: `family.judge` per exchange (the agent turn's reward, an early end), then reports
+ * the judged exchange to the conversation; `family.finish` at the end (e.g. a post-test, drawn from
+ * the episode's `verifier` stream). Stateless between messages.
+ */
+export const verifier = fromReactor(
+  (c: VerifierInput, e: VerifierEvent, { self, defer }) => {
+    const { scenario: s, family: f } = c.ctx;
+    let reply: ConversationEvent;
+    if (e.type === 'verifier.judge') {
+      try {
+        const j = f.judge(s, e.persona, e.before, e.turn.act, e.act, e.after);
+        reply = {
+          type: 'verifier.judged', reward: j.reward, end: j.end,
+          turn: e.turn, act: e.act, text: e.text, textError: e.textError, left: e.left, before: e.before, after: e.after,
+        };
+      } catch (error) {
+        reply = { type: 'actor.failed', role: 'verifier', error, turn: e.turn };
+      }
+    } else {
+      try {
+        const fin = f.finish(s, e.persona, e.state, e.reason, e.rng);
+        reply = { type: 'verifier.finished', reward: fin.reward, success: fin.success, ...(fin.details ? { details: fin.details } : {}) };
+      } catch (error) {
+        reply = { type: 'actor.failed', role: 'verifier', error };
+      }
+    }
+    defer(() => self._parent?.send(reply));
   },
-}).createMachine({
-  id: 'verifier',
-  context: ({ input }) => input,
-  on: {
-    'verifier.judge': {
-      actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-        let reply: ConversationEvent;
-        try {
-          const j = c.ctx.family.judge(c.ctx.scenario, e.persona, e.before, e.agent, e.user, e.after);
-          reply = { type: 'verifier.judged', reward: j.reward, ...(j.end ? { end: j.end } : {}) };
-        } catch (error) {
-          reply = { type: 'actor.failed', role: 'verifier', error };
-        }
-        enqueue.sendParent(reply);
-      }),
-    },
-    'verifier.finish': {
-      actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-        let reply: ConversationEvent;
-        try {
-          const fin = c.ctx.family.finish(c.ctx.scenario, e.persona, e.state, e.reason, c.rng);
-          reply = { type: 'verifier.finished', reward: fin.reward, success: fin.success, ...(fin.details ? { details: fin.details } : {}) };
-        } catch (error) {
-          reply = { type: 'actor.failed', role: 'verifier', error };
-        }
-        enqueue.sendParent(reply);
-      }),
-    },
-  },
-});
+  (input: VerifierInput): VerifierInput => input,
+);

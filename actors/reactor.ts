@@ -1,0 +1,29 @@
+import type { ActorScope, ActorSystem, EventObject } from 'xstate';
+import type { TransitionActorLogic, TransitionSnapshot } from 'xstate';
+
+/**
+ * Actor logic for a one-state actor that only reacts: `react` updates the actor's private context in
+ * place and sends its replies through `scope.defer`. It implements XState's ActorLogic interface,
+ * like `fromTransition`, but reuses its snapshot instead of copying it per message: the user, agent
+ * and verifier handle a few messages per turn each, and the copies (and a statechart's evaluation)
+ * would cost more than a light family's whole turn. Nothing outside the actor reads the context.
+ *
+ * @example
+ * const counter = fromReactor((c: { n: number }, _e: { type: 'inc' }) => { c.n++; }, () => ({ n: 0 }));
+ */
+export function fromReactor<C extends object, E extends EventObject, I>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  react: (context: C, event: E, scope: ActorScope<TransitionSnapshot<C>, E, ActorSystem<any>>) => void,
+  init: (input: I) => C,
+): TransitionActorLogic<C, E, I> {
+  return {
+    config: react,
+    transition: (snapshot, event, scope) => {
+      react(snapshot.context, event, scope);
+      return snapshot;
+    },
+    getInitialSnapshot: (_scope, input) => ({ status: 'active', output: undefined, error: undefined, context: init(input) }),
+    getPersistedSnapshot: (snapshot) => snapshot,
+    restoreSnapshot: (snapshot) => snapshot as TransitionSnapshot<C>,
+  };
+}
