@@ -294,8 +294,11 @@ export class Graph {
       case 'Transpose': {
         const perm = attrs.perm as readonly number[];
         if (x.op === 'Transpose') {
+          // cancel a transpose of a transpose; otherwise keep both, so that a last-two-axes swap
+          // stays visible to onnxruntime, which folds it into the MatMul that reads it (FusedMatMul)
           const inner = x.attrs.perm as readonly number[];
-          return this.node('Transpose', [x.inputs[0]], { perm: perm.map((j) => inner[j]) });
+          const composed = perm.map((j) => inner[j]);
+          if (composed.every((p, i) => p === i)) return x.inputs[0];
         }
         if (perm.every((p, i) => p === i)) return x;
         return undefined;

@@ -118,8 +118,11 @@ function adamLike(kind: 'adam' | 'adamw', options: AdamOptions): Optimiser {
       // bias corrections from the step input, shared by every parameter
       const bc1 = g.scalar(1).sub(g.scalar(b1).pow(t));
       const bc2 = g.scalar(1).sub(g.scalar(b2).pow(t));
-      const stepSize = lr.div(bc1);
-      const invSqrtBc2 = bc2.sqrt().reciprocal();
+      // p -= lr/bc1 · m / (√v/√bc2 + eps), rewritten with the scalars folded:
+      // p -= (lr √bc2 / bc1) · m / (√v + eps √bc2), one pass fewer per parameter
+      const sqrtBc2 = bc2.sqrt();
+      const stepSize = lr.mul(sqrtBc2).div(bc1);
+      const epsHat = sqrtBc2.mul(eps);
       const decay = kind === 'adamw' && wd ? g.scalar(1).sub(lr.mul(wd)) : undefined;
       const state: StateUpdate[] = [];
       const next = params.map((p, i) => {
@@ -130,7 +133,7 @@ function adamLike(kind: 'adam' | 'adamw', options: AdamOptions): Optimiser {
         const m1 = m.mul(b1).add(d.mul(1 - b1));
         const v1 = v.mul(b2).add(d.mul(d.mul(1 - b2)));
         state.push({ input: m, next: m1 }, { input: v, next: v1 });
-        const denom = v1.sqrt().mul(invSqrtBc2).add(eps);
+        const denom = v1.sqrt().add(epsHat);
         const base = decay ? p.mul(decay) : p;
         return base.sub(m1.div(denom).mul(stepSize));
       });
