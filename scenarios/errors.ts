@@ -82,6 +82,11 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
     if (d < bestD) { bestD = d; best = c; }
   }
   if (best === undefined) return undefined;
+  // A prefix of a longer name ('tutor' for 'tutoring') is a likely slip too.
+  if (w.length >= 3) {
+    const prefixed = candidates.find((c) => c.toLowerCase().startsWith(w) || w.startsWith(c.toLowerCase()));
+    if (prefixed && bestD > 1) return prefixed;
+  }
   const limit = Math.max(1, Math.floor(Math.max(word.length, best.length) / 3));
   return bestD <= limit ? best : undefined;
 }

@@ -235,7 +235,8 @@ export function validateScenario(data: unknown, file: string, locate: Locate = (
   for (const issue of r.error.issues) {
     for (const d of describeIssue(issue, data)) {
       if (d.unknownFamily) code = 'unknown-family';
-      const at = locate(d.path);
+      // A missing top-level field has no line of its own (line 1 would mislead).
+      const at = d.missing && d.path.length === 1 ? undefined : locate(d.path);
       issues.push({ path: formatPath(d.path), ...(at ? { line: at.line } : {}), message: d.message });
     }
   }
@@ -247,6 +248,7 @@ interface Described {
   path: PropertyKey[];
   message: string;
   unknownFamily?: boolean;
+  missing?: boolean;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, data: unknown): Described[] {
@@ -260,7 +262,7 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): Described[] {
       }
       const expected = expectedText(issue.expected);
       if (value === undefined && typeof path[path.length - 1] === 'string') {
-        return [{ path, message: `missing required field '${field}'; expected ${expected}` }];
+        return [{ path, message: `missing required field '${field}'; expected ${expected}`, missing: true }];
       }
       return [{ path, message: `expected ${expected}, got ${describeValue(value)}` }];
     }
@@ -279,7 +281,7 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): Described[] {
       const options = ((issue as { options?: unknown[] }).options ?? []).map(String);
       if (disc === 'family') {
         if (value === undefined) {
-          return [{ path, message: `missing required field 'family'; expected one of: ${options.join(', ')}`, unknownFamily: true }];
+          return [{ path, message: `missing required field 'family'; expected one of: ${options.join(', ')}`, unknownFamily: true, missing: true }];
         }
         const guess = typeof value === 'string' ? didYouMean(value, options) : undefined;
         return [{

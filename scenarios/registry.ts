@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ScenarioError } from './errors.js';
+import { ScenarioError, didYouMean } from './errors.js';
 import { loadScenarioFile } from './load.js';
 import type { Scenario } from './schema.js';
 
@@ -69,5 +69,9 @@ export function getScenario(idOrPath: string): Scenario {
     return s;
   }
   const known = ids.length ? ids.join(', ') : '(none yet)';
-  throw new ScenarioError('not-found', idOrPath, [{ path: '', message: `no built-in scenario with this id; built-in scenarios: ${known} (or give the path of a .yaml or .json file)` }]);
+  const guess = didYouMean(idOrPath, ids);
+  throw new ScenarioError('not-found', idOrPath, [{
+    path: '',
+    message: `no built-in scenario with this id${guess ? ` (did you mean '${guess}'?)` : ''}; built-in scenarios: ${known} (or give the path of a .yaml or .json file)`,
+  }]);
 }
