@@ -69,7 +69,7 @@ function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Res
   return { available: true, ...(JSON.parse(line) as Timing & Record<string, unknown>) };
 }
 
-const PYTHON = '/usr/bin/python3'; // Debian's python, whose python3-torch the bench installs
+const PYTHON = process.env.REVERIE_BENCH_PYTHON ?? '/usr/bin/python3'; // Debian's python, whose python3-torch the bench installs
 
 function sh(cmd: string, args: string[], cwd?: string): { ok: boolean; out: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 30 * 60_000 });
@@ -87,7 +87,9 @@ function ensureTorch(): string | undefined {
     sh('apt-get', ['update', '-qq']);
     r = sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-torch']);
   }
-  if (!r.ok || !probe().ok) return `could not install python3-torch with apt-get: ${r.out.split('\n').slice(-2).join(' | ')}`;
+  if (!r.ok) return `could not install python3-torch with apt-get: ${r.out.split('\n').slice(-2).join(' | ')}`;
+  const p = probe();
+  if (!p.ok) return `python3-torch is installed but ${PYTHON} cannot import torch: ${p.out.split('\n').slice(-1)[0]}`;
   return undefined;
 }
 
