@@ -64,6 +64,13 @@ export function registerGenerate(program: Command): void {
 
       out.note(`generate: ${scenario.id} ${scenario.version} (${ctx.hash}) × ${policy}, seed ${seed}, ${episodes} episodes → ${o.out}${o.resume ? ' (resume)' : ''}`);
       const bar = progress('generate');
+      // Ctrl-C: what is written stays resumable; say how to continue (the shard in progress is kept).
+      const onSigint = () => {
+        bar.stop();
+        process.stderr.write(`\nreverie: interrupted; continue with: reverie generate --out ${o.out} --resume\n`);
+        process.exit(130);
+      };
+      process.once('SIGINT', onSigint);
       let report;
       try {
         report = await generateDataset({
@@ -74,6 +81,7 @@ export function registerGenerate(program: Command): void {
         });
       } finally {
         bar.stop();
+        process.off('SIGINT', onSigint);
       }
       const { manifest, seconds, generated, resumedFrom, failedTasks } = report;
       const s = manifest.summary;

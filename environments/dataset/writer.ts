@@ -14,8 +14,8 @@ import {
 export interface EpisodeChunk {
   /** Index of the first episode. */
   readonly start: number;
-  /** JSON lines, one per episode, each ending in a newline. */
-  readonly lines: string;
+  /** UTF-8 JSON lines, one per episode, each ending in a newline. */
+  readonly bytes: Uint8Array;
   readonly summaries: readonly EpisodeSummary[];
 }
 
@@ -182,7 +182,7 @@ export class DatasetWriter {
       this.fh = await open(join(this.dir, shardFile(k) + PARTIAL_SUFFIX), 'w');
       this.hash = createHash('sha256');
     }
-    const bytes = Buffer.from(chunk.lines, 'utf8');
+    const bytes = Buffer.from(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
     await writeAll(this.fh, bytes);
     this.hash.update(bytes);
     for (const s of chunk.summaries) this.stats.add(s);

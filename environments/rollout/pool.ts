@@ -10,6 +10,8 @@ export interface RolloutPoolOptions {
   /** The scenario data (a parsed Scenario); workers receive it whole. */
   readonly scenario: { readonly id: string; readonly version: string } & Record<string, unknown>;
   readonly policy: string;
+  /** A module whose `createPolicy(name, ctx)` the workers use to build the policy (e.g. checkpoints); see WorkerConfig. */
+  readonly policyModule?: string | URL;
   /** Worker threads (default: the available cores). */
   readonly workers?: number;
   /** Episodes played at once inside one worker (default 32). */
@@ -61,7 +63,7 @@ function positiveInt(name: string, v: number | undefined, dflt: number): number 
  *
  * @example
  * const pool = new RolloutPool({ scenario, policy: 'heuristic', workers: 2 });
- * for await (const chunk of pool.run({ runSeed: 0, end: 1000 })) process.stdout.write(chunk.lines);
+ * for await (const chunk of pool.run({ runSeed: 0, end: 1000 })) process.stdout.write(chunk.bytes);
  * await pool.close();
  */
 export class RolloutPool {
@@ -77,7 +79,10 @@ export class RolloutPool {
     this.workers = positiveInt('workers', opts.workers, availableParallelism());
     this.concurrency = positiveInt('concurrency', opts.concurrency, 32);
     this.retries = opts.retries ?? 2;
-    const config: WorkerConfig = WorkerConfig.parse({ scenario: opts.scenario, policy: opts.policy, concurrency: this.concurrency });
+    const config: WorkerConfig = WorkerConfig.parse({
+      scenario: opts.scenario, policy: opts.policy, concurrency: this.concurrency,
+      ...(opts.policyModule !== undefined ? { policyModule: String(opts.policyModule) } : {}),
+    });
     const file = opts.workerFile ?? new URL('./worker.js', import.meta.url);
     this.piscina = new Piscina({
       filename: file instanceof URL ? file.href : file,
@@ -131,7 +136,7 @@ export class RolloutPool {
         for (let j = 0; j < r.count; j++) {
           summaries.push({ return: r.returns[j], agentTurns: r.agentTurns[j], success: (r.flags[j] & FLAG_SUCCESS) !== 0, errored: (r.flags[j] & FLAG_ERRORED) !== 0 });
         }
-        return { start: r.start, count: r.count, lines: r.lines, summaries, ms: r.ms };
+        return { start: r.start, count: r.count, bytes: r.bytes, summaries, ms: r.ms };
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err);
       }
@@ -159,7 +164,7 @@ export class RolloutPool {
       if (task.emit === 'lines') lines += JSON.stringify(ep) + '\n';
       summaries.push({ return: 0, agentTurns: 0, success: false, errored: true });
     }
-    return { start: task.start, count: task.count, lines, summaries, ms: 0, failed: error };
+    return { start: task.start, count: task.count, bytes: Buffer.from(lines, 'utf8'), summaries, ms: 0, failed: error };
   }
 
   async close(): Promise<void> {

@@ -6,8 +6,9 @@ import { z } from 'zod';
  * - {@link WorkerConfig} travels once per worker as `workerData`: the scenario data itself (so
  *   scenarios read from files work), the policy name and how many episodes run at once.
  * - {@link RolloutTask} is one task: a contiguous range of episode indices of one run.
- * - {@link RolloutResult} comes back: the episodes as JSON lines (one string is cheap to pass
- *   between threads) and, in parallel arrays, the numbers the statistics need.
+ * - {@link RolloutResult} comes back: the episodes as UTF-8 JSON lines in one byte array,
+ *   transferred (not copied) to the main thread, which writes it as is; and, in parallel arrays,
+ *   the numbers the statistics need.
  */
 export const WorkerConfig = z.object({
   /** The scenario data (validated again by the worker's runtime). */
@@ -15,6 +16,12 @@ export const WorkerConfig = z.object({
   policy: z.string().min(1),
   /** Episodes played at once in one worker; their agent decisions are batched into one `act` per tick. */
   concurrency: z.int().positive(),
+  /**
+   * URL of a module exporting `createPolicy(name, ctx): Policy | Promise<Policy>`, imported by each
+   * worker to build the policy instead of the runtime's `policyByName` (learners/policies passes its
+   * own for checkpoint directories; environments cannot import learners).
+   */
+  policyModule: z.string().min(1).optional(),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
 
@@ -36,8 +43,8 @@ export const FLAG_ERRORED = 2;
 export const RolloutResult = z.object({
   start: z.int().nonnegative(),
   count: z.int().positive(),
-  /** The episodes as JSON lines, in index order; '' when the task asked for 'summary'. */
-  lines: z.string(),
+  /** The episodes as UTF-8 JSON lines, in index order; empty when the task asked for 'summary'. */
+  bytes: z.instanceof(Uint8Array),
   returns: z.array(z.number()),
   agentTurns: z.array(z.int().nonnegative()),
   /** Per episode: FLAG_SUCCESS | FLAG_ERRORED. */

@@ -17,7 +17,7 @@ async function collect(pool: RolloutPool, end: number, taskSize = 16): Promise<R
   return out;
 }
 
-const lines = (chunks: RolloutChunk[]) => chunks.map((c) => c.lines).join('');
+const lines = (chunks: RolloutChunk[]) => chunks.map((c) => Buffer.from(c.bytes).toString('utf8')).join('');
 
 test('chunks come back in index order with derived seeds and ids', async (t) => {
   const chunks = await collect(new RolloutPool({ scenario: toyScenario, policy: 'heuristic', workers: 2, concurrency: 4, workerFile: toyWorker }), 100, 7);
