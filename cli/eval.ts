@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { evaluatePolicy } from '../environments/evaluate.js';
+import type { Summary } from '../environments/stats.js';
 import { CliError, EXIT_USAGE, Output, fmt, intOption, parseOptions, progress } from './common.js';
-import { DEFAULT_WORKERS, POLICY_HELP, checkPolicy, loadScenario, summaryText } from './shared.js';
+import { DEFAULT_WORKERS, POLICY_HELP, checkPolicyArg, loadScenario, summaryText } from './shared.js';
 
 const Options = z.object({
   scenario: z.string().min(1).optional(),
@@ -11,8 +12,14 @@ const Options = z.object({
   seed: intOption('the run seed', 0, 0xffffffff),
   workers: intOption('the number of worker threads', 1, 1024),
   concurrency: intOption('episodes played at once per worker', 1, 100_000),
+  oracle: z.boolean().default(true),
   json: z.boolean().default(false),
 });
+
+/** The policy's mean return as a percent of the oracle's (null when the oracle's is not positive). */
+export function percentOfOracle(policy: Summary, oracle: Summary): number | null {
+  return oracle.meanReturn > 0 ? (100 * policy.meanReturn) / oracle.meanReturn : null;
+}
 
 export function registerEval(program: Command): void {
   program
@@ -24,22 +31,35 @@ export function registerEval(program: Command): void {
     .option('--seed <s>', 'run seed', '0')
     .option('-w, --workers <w>', 'worker threads', String(DEFAULT_WORKERS))
     .option('-k, --concurrency <k>', 'episodes played at once per worker', '32')
+    .option('--no-oracle', 'do not also play the oracle on the same seeds (for the percent of its mean return)')
     .option('--json', 'print one JSON object on stdout (human text goes to stderr)')
-    .addHelpText('after', '\nExample:\n  $ reverie eval --scenario teacher --policy oracle --episodes 2000 --seed 1')
+    .addHelpText('after', '\nExamples:\n  $ reverie eval --scenario teacher --policy oracle --episodes 2000 --seed 1\n  $ reverie eval --scenario travel-agent --policy runs/ilql --episodes 2000 --seed 1   # a trained checkpoint')
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(Options, raw);
       if (!o.scenario) throw new CliError('--scenario: required: a built-in scenario id (see `reverie scenarios list`) or a .yaml/.json scenario file', EXIT_USAGE);
       const { scenario, ctx } = loadScenario(o.scenario);
-      checkPolicy(o.policy, ctx);
+      const { policyModule } = await checkPolicyArg(o.policy, ctx);
       const out = new Output(o.json);
       out.note(`eval: ${scenario.id} ${scenario.version} (${ctx.hash}) × ${o.policy}, seed ${o.seed}, ${o.episodes} episodes`);
       const bar = progress('eval');
       let r;
       try {
-        r = await evaluatePolicy({ scenario, policy: o.policy, episodes: o.episodes, seed: o.seed, workers: o.workers, concurrency: o.concurrency, onProgress: (d, t) => bar.update(d, t) });
+        r = await evaluatePolicy({ scenario, policy: o.policy, policyModule, episodes: o.episodes, seed: o.seed, workers: o.workers, concurrency: o.concurrency, onProgress: (d, t) => bar.update(d, t) });
       } finally {
         bar.stop();
       }
+      // The oracle on the same seeds: the upper bound the policy's return is a percent of.
+      let oracle: Summary | null = null;
+      if (o.policy.trim() === 'oracle') oracle = r.summary;
+      else if (o.oracle) {
+        const ob = progress('oracle');
+        try {
+          oracle = (await evaluatePolicy({ scenario, policy: 'oracle', episodes: o.episodes, seed: o.seed, workers: o.workers, concurrency: o.concurrency, onProgress: (d, t) => ob.update(d, t) })).summary;
+        } finally {
+          ob.stop();
+        }
+      }
+      const ofOracle = oracle ? percentOfOracle(r.summary, oracle) : null;
       const eps = r.seconds > 0 ? o.episodes / r.seconds : 0;
       out.result({
         command: 'eval',
@@ -52,6 +72,9 @@ export function registerEval(program: Command): void {
         seconds: r.seconds,
         episodesPerSecond: eps,
         failedTasks: r.failedTasks,
-      }, `${summaryText(r.summary)}\n  (${fmt(r.seconds, 2)} s, ${Math.round(eps)} episodes/s)`);
+        ...(oracle ? { oracle: { meanReturn: oracle.meanReturn, returnCI95: oracle.returnCI95, successRate: oracle.successRate }, percentOfOracle: ofOracle } : {}),
+      }, `${summaryText(r.summary)}\n` +
+        (oracle ? `  % of oracle   ${ofOracle === null ? 'n/a (the oracle\'s mean return is not positive)' : fmt(ofOracle, 1) + '%'}  (oracle mean return ${fmt(oracle.meanReturn)} on the same seeds)\n` : '') +
+        `  (${fmt(r.seconds, 2)} s, ${Math.round(eps)} episodes/s)`);
     });
 }

@@ -5,7 +5,7 @@ import { generateDataset } from '../environments/dataset/generate.js';
 import { SCENARIO_FILE } from '../environments/dataset/manifest.js';
 import { readManifest } from '../environments/dataset/writer.js';
 import { CliError, EXIT_USAGE, Output, fmt, intOption, parseOptions, peakRssMiB, progress } from './common.js';
-import { DEFAULT_WORKERS, POLICY_HELP, checkPolicy, loadScenario, summaryText } from './shared.js';
+import { DEFAULT_WORKERS, POLICY_HELP, checkPolicyArg, loadScenario, summaryText } from './shared.js';
 
 const Options = z.object({
   scenario: z.string().min(1).optional(),
@@ -60,7 +60,7 @@ export function registerGenerate(program: Command): void {
       }
       if (!scenarioArg) throw new CliError('--scenario: required: a built-in scenario id (see `reverie scenarios list`) or a .yaml/.json scenario file', EXIT_USAGE);
       const { scenario, ctx } = loadScenario(scenarioArg);
-      checkPolicy(policy, ctx);
+      const { policyModule } = await checkPolicyArg(policy, ctx);
 
       out.note(`generate: ${scenario.id} ${scenario.version} (${ctx.hash}) × ${policy}, seed ${seed}, ${episodes} episodes → ${o.out}${o.resume ? ' (resume)' : ''}`);
       const bar = progress('generate');
@@ -74,7 +74,7 @@ export function registerGenerate(program: Command): void {
       let report;
       try {
         report = await generateDataset({
-          scenario, policy, episodes, seed, shardSize, out: o.out,
+          scenario, policy, policyModule, episodes, seed, shardSize, out: o.out,
           mode: o.resume ? 'resume' : o.force ? 'force' : 'fresh',
           workers: o.workers, concurrency: o.concurrency, taskSize: o.taskSize,
           onProgress: (d, t) => bar.update(d, t),

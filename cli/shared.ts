@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { makeContext } from '../actors/context.js';
 import { POLICY_NAMES, policyByName } from '../actors/policies/index.js';
@@ -5,10 +6,11 @@ import type { ScenarioContext } from '../actors/episode-core.js';
 import { getScenario } from '../scenarios/registry.js';
 import type { Scenario } from '../scenarios/schema.js';
 import type { Summary } from '../environments/stats.js';
+import { POLICY_MODULE_URL, PolicyError, loadPolicy, parseCheckpointRef } from '../learners/policies/index.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, fmt, pct } from './common.js';
 
 export const DEFAULT_WORKERS = availableParallelism();
-export const POLICY_HELP = `behaviour policy: ${POLICY_NAMES.join(', ')}`;
+export const POLICY_HELP = `behaviour policy: ${POLICY_NAMES.join(', ')}, or a trained checkpoint directory (DIR, DIR#sample, DIR#sample:TEMPERATURE)`;
 
 /** A built-in scenario id or a scenario file, with its context; ScenarioErrors pass through (they name file and line). */
 export function loadScenario(idOrPath: string): { scenario: Scenario; ctx: ScenarioContext } {
@@ -30,6 +32,34 @@ export function checkPolicy(name: string, ctx: ScenarioContext): void {
   } catch (err) {
     throw new CliError(`--policy: ${(err as Error).message}`, EXIT_USAGE);
   }
+}
+
+/**
+ * Checks a `--policy` argument before any worker starts: a checkpoint directory is loaded once here
+ * (so a checkpoint of another scenario is refused with both named), a name must be a scripted policy.
+ * Returns what the rollout pool needs to build it in its workers.
+ */
+export async function checkPolicyArg(name: string, ctx: ScenarioContext): Promise<{ policyModule?: string }> {
+  let ref;
+  try {
+    ref = parseCheckpointRef(name);
+  } catch (err) {
+    throw new CliError(`--policy: ${(err as Error).message}`, EXIT_USAGE);
+  }
+  if (!ref) {
+    const dir = name.includes('#') ? name.slice(0, name.lastIndexOf('#')) : name;
+    if (existsSync(dir)) throw new CliError(`--policy: ${dir} is not a policy checkpoint (no policy.json in it); expected a checkpoint directory or one of: ${POLICY_NAMES.join(', ')}`, EXIT_USAGE);
+    checkPolicy(name, ctx);
+    return {};
+  }
+  try {
+    const policy = await loadPolicy(ref.dir, ctx, ref.options);
+    await policy.close();
+  } catch (err) {
+    if (err instanceof PolicyError || err instanceof TypeError) throw new CliError(`--policy: ${err.message}`, EXIT_FAILURE, { file: (err as PolicyError).file });
+    throw err;
+  }
+  return { policyModule: POLICY_MODULE_URL };
 }
 
 /** Summary lines shared by generate, inspect and eval. */

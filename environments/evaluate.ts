@@ -4,6 +4,8 @@ import { EpisodeStats, Histogram, type Summary } from './stats.js';
 export interface EvaluateOptions {
   readonly scenario: { readonly id: string; readonly version: string } & Record<string, unknown>;
   readonly policy: string;
+  /** See RolloutPoolOptions.policyModule (policies the workers cannot build by name, e.g. checkpoints). */
+  readonly policyModule?: string | URL;
   readonly episodes: number;
   readonly seed: number;
   readonly workers?: number;
@@ -33,7 +35,7 @@ export async function evaluatePolicy(o: EvaluateOptions): Promise<EvaluateReport
   const stats = new EpisodeStats();
   const turns = new Histogram();
   let failedTasks = 0;
-  const pool = new RolloutPool({ scenario: o.scenario, policy: o.policy, workers: o.workers, concurrency: o.concurrency, workerFile: o.workerFile });
+  const pool = new RolloutPool({ scenario: o.scenario, policy: o.policy, policyModule: o.policyModule, workers: o.workers, concurrency: o.concurrency, workerFile: o.workerFile });
   try {
     for await (const chunk of pool.run({ runSeed: o.seed, end: o.episodes, taskSize: o.taskSize, emit: 'summary' })) {
       if (chunk.failed) failedTasks++;

@@ -7,6 +7,8 @@ export interface GenerateOptions {
   /** The scenario data (a parsed Scenario). */
   readonly scenario: { readonly id: string; readonly version: string; readonly family: string } & Record<string, unknown>;
   readonly policy: string;
+  /** See RolloutPoolOptions.policyModule (policies the workers cannot build by name, e.g. checkpoints). */
+  readonly policyModule?: string | URL;
   readonly episodes: number;
   readonly seed: number;
   /** Episodes per shard file (default 10,000). */
@@ -60,7 +62,7 @@ export async function generateDataset(o: GenerateOptions): Promise<GenerateRepor
     o.onProgress?.(writer.next, plan.episodes);
     if (writer.next < plan.episodes) {
       const pool = new RolloutPool({
-        scenario: o.scenario, policy: o.policy, workers: o.workers, concurrency: o.concurrency,
+        scenario: o.scenario, policy: o.policy, policyModule: o.policyModule, workers: o.workers, concurrency: o.concurrency,
         workerFile: o.workerFile, ref: { id: plan.scenario.id, version: plan.scenario.version, hash: plan.scenario.hash },
       });
       try {
