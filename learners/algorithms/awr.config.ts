@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/**
+ * IQL with advantage-weighted regression (Kostrikov et al. 2022; Peng et al. 2019): V and twin Q
+ * by expectile and Bellman regression as in ILQL (without the conservative term), and a policy
+ * head fitted to the data actions weighted by exp(β·A), clipped.
+ */
+export const AwrConfig = z.strictObject({
+  gamma: z.number().min(0).max(1).default(0.99).describe('discount of the Bellman target r + γ(1 − done)V(s′) (default 0.99)'),
+  tau: z.number().gt(0).lt(1).default(0.7).describe('expectile of V against min(Q1, Q2) of the target network (default 0.7)'),
+  beta: z.number().nonnegative().default(2).describe('inverse temperature of the weights exp(β(Q̂(s,a) − V(s))) (default 2)'),
+  maxWeight: z.number().positive().default(100).describe('the weights are clipped to at most this (default 100)'),
+  targetRate: z.number().gt(0).max(1).default(0.01).describe('Polyak rate of the target Q network (default 0.01)'),
+  rewardScale: z.number().positive().default(1).describe('rewards are multiplied by this before the Bellman target (default 1)'),
+  decoding: z.enum(['greedy', 'sample']).default('greedy').describe('how the policy acts on its logits: argmax or a draw (default greedy)'),
+  steps: z.int().positive().default(3000).describe('gradient steps (default 3000)'),
+  batchSize: z.int().positive().default(256).describe('transitions per minibatch, drawn with replacement (default 256)'),
+  lr: z.number().positive().default(1e-3).describe('Adam learning rate (default 1e-3)'),
+  hidden: z.array(z.int().positive()).min(1).default([256, 256]).describe('hidden layer widths of the shared MLP trunk (default [256, 256])'),
+  activation: z.enum(['relu', 'tanh', 'gelu']).default('relu').describe('hidden activation (default relu)'),
+  weightDecay: z.number().nonnegative().default(0).describe('AdamW decoupled weight decay; 0 = plain Adam (default 0)'),
+  clipNorm: z.number().positive().default(10).describe('global gradient-norm clip (default 10)'),
+});
+export type AwrConfig = z.infer<typeof AwrConfig>;

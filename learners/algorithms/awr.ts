@@ -1,0 +1,113 @@
+/**
+ * IQL / AWR — implicit Q-learning with advantage-weighted regression (Kostrikov et al. 2022):
+ * the same V and twin-Q regressions as ILQL (no conservative term), and instead of decoding
+ * with Q at act time, the policy head itself is fitted to the data actions weighted by how much
+ * better they are than the state's value.
+ *
+ *   Q̂(s,a)  = min(Q1′, Q2′)(s,a)                 target network (Polyak copy), no gradient
+ *   L_V     = mean |τ − 1(Q̂ − V(s) < 0)| (Q̂ − V(s))²
+ *   y       = r + γ (1 − done) V(s′)               V(s′) detached
+ *   L_Q     = Σ_i mean (Qi(s,a) − y)²
+ *   w       = min(exp(β (Q̂(s,a) − V(s))), w_max)  V detached
+ *   L_π     = mean w · −log π(a|s)                 softmax over the valid actions
+ *   L       = L_V + L_Q + L_π ;  θ′ ← (1 − ρ)θ′ + ρθ after each Adam step
+ *
+ * The policy acts on π's logits over the valid actions (greedy by default). ONE ONNX train graph.
+ */
+import type { Transitions } from '../../environments/offline/transitions.js';
+import { compileForward, compileTrainStep, type Model } from '../graph/compile.js';
+import type { Tensor } from '../graph/graph.js';
+import { chosenLogProb, expectile, mse } from '../graph/losses.js';
+import { adam, adamw } from '../graph/optim.js';
+import { mlp } from '../models/mlp.js';
+import { AwrConfig } from './awr.config.js';
+import { allRows, initTargetsFromParams, maskLogits, parseConfig, pick, rebuild, stopGradient, targetNetwork, withPolyakTargets, type Dims, type OfflineAlgorithm } from './common.js';
+
+/** Trunk + heads: `logits` (π) [batch, A], `value` [batch], `q` [batch, 2A] (Q1 then Q2). */
+export function awrNetwork(dims: Dims, config: AwrConfig): Model {
+  return mlp({ sizes: [dims.obsSize, ...config.hidden], activation: config.activation, heads: { policy: dims.numActions, value: true, q: 2 * dims.numActions }, name: 'awr' });
+}
+
+/** Q1 and Q2 from the twin head. */
+function twin(q: Tensor, n: number): [Tensor, Tensor] {
+  return [q.slice(1, 0, n), q.slice(1, n, 2 * n)];
+}
+
+/**
+ * IQL/AWR on a dataset of transitions.
+ *
+ * @example
+ * const algo = awr(transitions, { beta: 2 }, 1);
+ */
+export function awr(t: Transitions, rawConfig: unknown, seed: number): OfflineAlgorithm {
+  const config = parseConfig('awr', AwrConfig, rawConfig);
+  const n = t.numActions;
+  const dims = { obsSize: t.obsSize, numActions: n };
+  const network = awrNetwork(dims, config);
+  const base = config.weightDecay ? adamw({ weightDecay: config.weightDecay, clipNorm: config.clipNorm }) : adam({ clipNorm: config.clipNorm });
+
+  // The target network is created while the loss is built; the optimiser that updates it reads it from here.
+  let targets: { params: Tensor[]; targets: Tensor[] } | undefined;
+  const optimiser = {
+    kind: base.kind,
+    clipNorm: base.clipNorm,
+    apply: ((g, ps, grads, controls) => {
+      if (!targets) throw new Error('awr: the loss did not build the target network');
+      return withPolyakTargets(base, targets.params, targets.targets, config.targetRate).apply(g, ps, grads, controls);
+    }) as typeof base.apply,
+  };
+
+  const train = compileTrainStep(
+    network,
+    (g, out) => {
+      const action = g.input('action', 'int64', ['batch']);
+      const mask = g.input('mask', g.dtype, ['batch', n]);
+      const reward = g.input('reward', g.dtype, ['batch']).mul(config.rewardScale);
+      const done = g.input('done', g.dtype, ['batch']);
+      const nextX = g.input('next_x', g.dtype, ['batch', dims.obsSize]);
+
+      // ALGO LOGIC: Q̂ = min of the target Qs at the data action (target params carry no gradient)
+      const target = targetNetwork(g, out.q);
+      targets = target;
+      const [tq1, tq2] = twin(target.out, n);
+      const qHat = pick(tq1, action).min(pick(tq2, action));
+
+      // V by expectile regression towards Q̂
+      const v = out.value;
+      const lossV = expectile(v, qHat, config.tau);
+
+      // Q regressed to r + γ(1 − done)V(s′), V(s′) from the online network on the next observation, detached
+      const vNext = stopGradient(rebuild(v, (leaf) => (leaf.name === 'x' && leaf.op === 'Input' ? nextX : undefined)));
+      const y = reward.add(done.neg().add(1).mul(vNext).mul(config.gamma));
+      const [q1, q2] = twin(out.q, n);
+      const lossQ = mse(pick(q1, action), y).add(mse(pick(q2, action), y));
+
+      // AWR: weighted cross-entropy, weights exp(β·A) clipped, A = Q̂ − V with V detached
+      const adv = qHat.sub(stopGradient(v));
+      const w = adv.mul(config.beta).min(Math.log(config.maxWeight)).exp();
+      const lossPi = chosenLogProb(maskLogits(out.logits, mask), action).mul(w).mean().neg();
+
+      const loss = lossV.add(lossQ).add(lossPi);
+      return {
+        loss,
+        metrics: {
+          loss_v: lossV, loss_q: lossQ, loss_pi: lossPi,
+          q_mean: pick(q1, action).mean(), q_target_mean: qHat.mean(), v_mean: v.mean(), v_next_mean: vNext.mean(),
+          adv_mean: adv.mean(), weight_mean: w.mean(), td_target_mean: y.mean(),
+        },
+      };
+    },
+    optimiser,
+    { seed },
+  );
+
+  return {
+    name: 'awr',
+    config,
+    train: initTargetsFromParams(train),
+    forward: compileForward(network, { seed, outputs: ['logits'] }),
+    rows: allRows(t),
+    columns: ['x', 'action', 'mask', 'reward', 'next_x', 'done'],
+    decoding: config.decoding,
+  };
+}

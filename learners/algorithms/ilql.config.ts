@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/**
+ * Implicit Language Q-Learning at the utterance level (Snell et al. 2023, as used by Hong et al.
+ * 2023): one action = one dialogue act of the scenario's catalogue. Defaults are tuned on the
+ * built-in scenarios (see bench/RESULTS.md, "Offline RL (issue 5): training").
+ */
+export const IlqlConfig = z.strictObject({
+  gamma: z.number().min(0).max(1).default(0.99).describe('discount of the Bellman target r + γ(1 − done)V(s′) (default 0.99)'),
+  tau: z.number().gt(0).lt(1).default(0.7).describe('expectile of V against min(Q1, Q2) of the target network; 0.5 = SARSA mean, → 1 = max (default 0.7)'),
+  beta: z.number().nonnegative().default(4).describe('decoding: π(a|s) ∝ π_BC(a|s)·exp(β(Q(s,a) − V(s))) over the valid actions (default 4)'),
+  cqlWeight: z.number().nonnegative().default(0.5).describe('weight of the conservative term logsumexp_valid Q(s,·) − Q(s,a), per Q head (default 0.5)'),
+  targetRate: z.number().gt(0).max(1).default(0.01).describe('Polyak rate of the target Q network: θ′ ← (1 − rate)θ′ + rate·θ each step (default 0.01)'),
+  bcWeight: z.number().nonnegative().default(1).describe('weight of the π_BC cross-entropy head (default 1)'),
+  rewardScale: z.number().positive().default(1).describe('rewards are multiplied by this before the Bellman target (default 1)'),
+  decoding: z.enum(['greedy', 'sample']).default('greedy').describe('how the policy acts on the decoded distribution: argmax or a draw (default greedy)'),
+  steps: z.int().positive().default(3000).describe('gradient steps (default 3000)'),
+  batchSize: z.int().positive().default(256).describe('transitions per minibatch, drawn with replacement (default 256)'),
+  lr: z.number().positive().default(1e-3).describe('Adam learning rate (default 1e-3)'),
+  hidden: z.array(z.int().positive()).min(1).default([256, 256]).describe('hidden layer widths of the shared MLP trunk (default [256, 256])'),
+  activation: z.enum(['relu', 'tanh', 'gelu']).default('relu').describe('hidden activation (default relu)'),
+  weightDecay: z.number().nonnegative().default(0).describe('AdamW decoupled weight decay; 0 = plain Adam (default 0)'),
+  clipNorm: z.number().positive().default(10).describe('global gradient-norm clip (default 10)'),
+});
+export type IlqlConfig = z.infer<typeof IlqlConfig>;

@@ -1,0 +1,128 @@
+/**
+ * ILQL — Implicit Language Q-Learning (Snell et al. 2023), at the utterance level as in Hong et
+ * al. 2023: a state is the dialogue so far (encoded), an action is one dialogue act of the
+ * scenario's catalogue. One MLP trunk carries four heads: π_BC (logits), V, and twin Q1, Q2.
+ *
+ *   Q̂(s,a)  = min(Q1′, Q2′)(s,a)                 target network (Polyak copy), no gradient
+ *   L_V     = mean |τ − 1(Q̂ − V(s) < 0)| (Q̂ − V(s))²                        expectile regression
+ *   y       = r + γ (1 − done) V(s′)               V(s′) detached
+ *   L_Q     = Σ_i mean (Qi(s,a) − y)²
+ *   L_CQL   = Σ_i mean [ logsumexp_{a′ valid} Qi(s,a′) − Qi(s,a) ]            conservative term
+ *   L_π     = mean −log π_BC(a|s)                   softmax over the valid actions
+ *   L       = L_V + L_Q + c_cql L_CQL + c_bc L_π ;  θ′ ← (1 − ρ)θ′ + ρθ after each Adam step
+ *
+ *   decode:  log π(a|s) = log π_BC(a|s) + β (Q̂(s,a) − V(s)) over the valid actions (greedy by default)
+ *
+ * The whole step — forward on s and s′, target forward, the losses, backward, Adam and the Polyak
+ * update of the target parameters (resident state of the graph) — is ONE ONNX graph.
+ */
+import type { Transitions } from '../../environments/offline/transitions.js';
+import { compileForward, compileTrainStep, type Model } from '../graph/compile.js';
+import type { Graph, Tensor } from '../graph/graph.js';
+import { expectile, mse, softmaxCrossEntropy } from '../graph/losses.js';
+import { adam, adamw } from '../graph/optim.js';
+import { mlp } from '../models/mlp.js';
+import { IlqlConfig } from './ilql.config.js';
+import { allRows, initTargetsFromParams, maskLogits, parseConfig, pick, rebuild, stopGradient, targetNetwork, withPolyakTargets, type Dims, type OfflineAlgorithm } from './common.js';
+
+/** Trunk + heads: `logits` (π_BC) [batch, A], `value` [batch], `q` [batch, 2A] (Q1 then Q2). */
+export function ilqlNetwork(dims: Dims, config: IlqlConfig): Model {
+  return mlp({ sizes: [dims.obsSize, ...config.hidden], activation: config.activation, heads: { policy: dims.numActions, value: true, q: 2 * dims.numActions }, name: 'ilql' });
+}
+
+/** Q1 and Q2 from the twin head. */
+function twin(q: Tensor, n: number): [Tensor, Tensor] {
+  return [q.slice(1, 0, n), q.slice(1, n, 2 * n)];
+}
+
+/** The decoded logits: log π_BC + β (min(Q1′, Q2′) − V), with Q from the target parameters. */
+function decode(g: Graph, out: Readonly<Record<string, Tensor>>, n: number, beta: number): Tensor {
+  const [tq1, tq2] = twin(targetNetwork(g, out.q, 'param').out, n);
+  return out.logits.logSoftmax(-1).add(tq1.min(tq2).sub(out.value.unsqueeze(-1)).mul(beta));
+}
+
+/**
+ * ILQL on a dataset of transitions.
+ *
+ * @example
+ * const algo = ilql(transitions, { tau: 0.7, beta: 4 }, 1);
+ */
+export function ilql(t: Transitions, rawConfig: unknown, seed: number): OfflineAlgorithm {
+  const config = parseConfig('ilql', IlqlConfig, rawConfig);
+  const n = t.numActions;
+  const dims = { obsSize: t.obsSize, numActions: n };
+  const network = ilqlNetwork(dims, config);
+  const base = config.weightDecay ? adamw({ weightDecay: config.weightDecay, clipNorm: config.clipNorm }) : adam({ clipNorm: config.clipNorm });
+
+  // The target network is created while the loss is built; the optimiser that updates it reads it from here.
+  let targets: { params: Tensor[]; targets: Tensor[] } | undefined;
+  const optimiser = {
+    kind: base.kind,
+    clipNorm: base.clipNorm,
+    apply: ((g, ps, grads, controls) => {
+      if (!targets) throw new Error('ilql: the loss did not build the target network');
+      return withPolyakTargets(base, targets.params, targets.targets, config.targetRate).apply(g, ps, grads, controls);
+    }) as typeof base.apply,
+  };
+
+  const train = compileTrainStep(
+    network,
+    (g, out) => {
+      const action = g.input('action', 'int64', ['batch']);
+      const mask = g.input('mask', g.dtype, ['batch', n]);
+      const reward = g.input('reward', g.dtype, ['batch']).mul(config.rewardScale);
+      const done = g.input('done', g.dtype, ['batch']);
+      const nextX = g.input('next_x', g.dtype, ['batch', dims.obsSize]);
+
+      // ALGO LOGIC: Q̂ = min of the target Qs at the data action (target params carry no gradient)
+      const target = targetNetwork(g, out.q);
+      targets = target;
+      const [tq1, tq2] = twin(target.out, n);
+      const qHat = pick(tq1, action).min(pick(tq2, action));
+
+      // V by expectile regression towards Q̂
+      const v = out.value;
+      const lossV = expectile(v, qHat, config.tau);
+
+      // Q regressed to r + γ(1 − done)V(s′), V(s′) from the online network on the next observation, detached
+      const vNext = stopGradient(rebuild(v, (leaf) => (leaf.name === 'x' && leaf.op === 'Input' ? nextX : undefined)));
+      const y = reward.add(done.neg().add(1).mul(vNext).mul(config.gamma));
+      const [q1, q2] = twin(out.q, n);
+      const q1a = pick(q1, action);
+      const q2a = pick(q2, action);
+      const lossQ = mse(q1a, y).add(mse(q2a, y));
+
+      // CQL: push down Q on every valid action, up on the data action
+      const cql1 = maskLogits(q1, mask).logSumExp(-1).sub(q1a).mean();
+      const cql2 = maskLogits(q2, mask).logSumExp(-1).sub(q2a).mean();
+      const lossCql = cql1.add(cql2);
+
+      // π_BC: masked cross-entropy on the behaviour action
+      const lossPi = softmaxCrossEntropy(maskLogits(out.logits, mask), action);
+
+      const loss = lossV.add(lossQ).add(lossCql.mul(config.cqlWeight)).add(lossPi.mul(config.bcWeight));
+      const adv = qHat.sub(v);
+      return {
+        loss,
+        metrics: {
+          loss_v: lossV, loss_q: lossQ, loss_cql: lossCql, loss_pi: lossPi,
+          q_mean: q1a.mean(), q_target_mean: qHat.mean(), v_mean: v.mean(), v_next_mean: vNext.mean(),
+          adv_mean: adv.mean(), adv_max: adv.maxOver(), td_target_mean: y.mean(),
+        },
+      };
+    },
+    optimiser,
+    { seed },
+  );
+
+  const decoder: Model = { name: 'ilql_decode', build: (g) => ({ logits: decode(g, network.build(g), n, config.beta) }) };
+  return {
+    name: 'ilql',
+    config,
+    train: initTargetsFromParams(train),
+    forward: compileForward(decoder, { seed }),
+    rows: allRows(t),
+    columns: ['x', 'action', 'mask', 'reward', 'next_x', 'done'],
+    decoding: config.decoding,
+  };
+}
