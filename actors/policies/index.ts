@@ -4,6 +4,7 @@ import { epsilonHeuristicPolicy, mixturePolicy } from './mixture.js';
 import type { MixtureComponent } from './mixture.js';
 import { randomPolicy } from './random.js';
 import { heuristicPolicy, oraclePolicy } from './scripted.js';
+import { infogainPolicy } from '../families/guessing/infogain.js';
 
 export { heuristicPolicy, oraclePolicy } from './scripted.js';
 export { randomPolicy, randomDecision } from './random.js';
@@ -11,10 +12,11 @@ export { epsilonHeuristicPolicy, mixturePolicy } from './mixture.js';
 export type { MixtureComponent } from './mixture.js';
 
 /** The names {@link policyByName} accepts, as shown in help and errors. */
-export const POLICY_NAMES = ['random', 'heuristic', 'oracle', 'epsilon-heuristic', 'epsilon-heuristic:EPS', 'mix:NAME=WEIGHT,...'] as const;
+export const POLICY_NAMES = ['random', 'heuristic', 'oracle', 'infogain', 'epsilon-heuristic', 'epsilon-heuristic:EPS', 'mix:NAME=WEIGHT,...'] as const;
 
 /**
- * A scripted policy by name: `random`, `heuristic`, `oracle`, `epsilon-heuristic` (ε = 0.2),
+ * A scripted policy by name: `random`, `heuristic`, `oracle`, `infogain` (guessing scenarios only:
+ * the information-gain questioner), `epsilon-heuristic` (ε = 0.2),
  * `epsilon-heuristic:0.3`, or `mix:random=1,heuristic=2` (one component per episode, by weight).
  *
  * @example
@@ -25,6 +27,7 @@ export function policyByName(name: string, ctx: ScenarioContext): Policy {
   if (n === 'random') return randomPolicy();
   if (n === 'heuristic') return heuristicPolicy(ctx);
   if (n === 'oracle') return oraclePolicy(ctx);
+  if (n === 'infogain') return infogainPolicy(ctx);
   if (n === 'epsilon-heuristic') return epsilonHeuristicPolicy(ctx);
   if (n.startsWith('epsilon-heuristic:')) {
     const text = n.slice('epsilon-heuristic:'.length);

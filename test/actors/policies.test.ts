@@ -34,7 +34,7 @@ const badName = test.macro({
   },
   title: (_p, name: string) => `bad policy name '${name}' is refused with a message`,
 });
-test(badName, 'greedy', /^unknown policy 'greedy'; expected one of: random, heuristic, oracle, epsilon-heuristic, epsilon-heuristic:EPS, mix:NAME=WEIGHT,\.\.\.$/);
+test(badName, 'greedy', /^unknown policy 'greedy'; expected one of: random, heuristic, oracle, infogain, epsilon-heuristic, epsilon-heuristic:EPS, mix:NAME=WEIGHT,\.\.\.$/);
 test(badName, 'epsilon-heuristic:1.5', /epsilon must be a number in \[0, 1\]/);
 test(badName, 'epsilon-heuristic:', /epsilon must be a number in \[0, 1\]/);
 test(badName, 'mix:', /a mixture lists components/);
