@@ -11,7 +11,7 @@ import type { Episode } from '../../actors/episode.js';
 import { runEpisodePlain } from '../../actors/plain.js';
 import { policyByName } from '../../actors/policies/index.js';
 import type { Policy } from '../../actors/policy.js';
-import { Box, Discrete, EnvClosed, InvalidAction, InvalidSeed, ResetNeeded, makeEnv } from '../../environments/env/index.js';
+import { AutoresetMode, Box, Discrete, EnvClosed, InvalidAction, InvalidSeed, ResetNeeded, checkEnv, makeEnv, makeVectorEnv } from '../../environments/env/index.js';
 import type { DialogueEnv } from '../../environments/env/index.js';
 
 const ROOT = new URL('../../../', import.meta.url);
@@ -170,4 +170,45 @@ test('the encoded option gives Box observations from any { size, encode } encode
   t.true(env.observationSpace.contains(r.observation));
   t.false(env.observationSpace.contains(new Float32Array(4)));
   t.throws(() => makeEnv('teacher', { encoded: { size: 0, encode: () => {} } }), { instanceOf: RangeError });
+});
+
+test('the README example runs as written', (t) => {
+  const env = makeEnv('twenty-questions');
+  const rng = Rng.from(0);
+  let { observation, info } = env.reset({ seed: 7 });
+  for (;;) {
+    const r = env.step(env.actionSpace.sample(rng, info.mask));
+    ({ observation, info } = r);
+    if (r.terminated || r.truncated) break;
+  }
+  t.is(info.episode!.seed, 7);
+  t.true(env.observationSpace.contains(observation));
+  const venv = makeVectorEnv('teacher', 8, { autoresetMode: AutoresetMode.SAME_STEP });
+  venv.reset({ seed: 1 });
+  t.is(venv.step(venv.sampleActions(rng)).rewards.length, 8);
+  t.notThrows(() => checkEnv(() => makeEnv('travel-agent'), { episodes: 1 }));
+});
+
+test('a family failure ends the episode as errored (terminated, info.error) instead of throwing', (t) => {
+  const base = contexts.get('twenty-questions')!;
+  let calls = 0;
+  const family = {
+    ...base.family,
+    respond: (...args: Parameters<typeof base.family.respond>) => {
+      if (++calls === 2) throw new Error('respond broke');
+      return base.family.respond(...args);
+    },
+  };
+  const env = makeEnv(makeContext(base.scenario, family));
+  const { info } = env.reset({ seed: 1 });
+  const first = env.step(info.mask.indexOf(true));
+  t.false(first.terminated);
+  const r = env.step(first.info.mask.indexOf(true));
+  t.true(r.terminated);
+  t.false(r.truncated);
+  t.is(r.info.reason, 'error');
+  t.is(r.info.error, 'respond broke');
+  t.is(r.info.episode!.outcome.reason, 'error');
+  t.throws(() => env.step(0), { instanceOf: ResetNeeded });
+  t.notThrows(() => env.reset({ seed: 2 }));
 });
