@@ -54,15 +54,15 @@ export function textEncoder(ctx: ScenarioContext): Encoder {
   const R = TEXT_LAST_BUCKETS;
   const numActions = ctx.actions.length;
   const size = H + R + 2 + numActions;
-  // Utterances recur across decisions and episodes: their n-gram hashes are cached (bounded).
-  const cache = new Map<string, Uint32Array>();
+  // Utterances recur across decisions and episodes: their n-gram hashes are cached per speaker (bounded).
+  const caches: Record<Speaker, Map<string, Uint32Array>> = { agent: new Map(), user: new Map() };
   const grams = (speaker: Speaker, text: string): Uint32Array => {
-    const key = speaker === 'agent' ? 'a' + text : 'u' + text;
-    let g = cache.get(key);
+    const cache = caches[speaker];
+    let g = cache.get(text);
     if (!g) {
       if (cache.size >= CACHE_LIMIT) cache.clear();
       g = ngrams(speaker, text);
-      cache.set(key, g);
+      cache.set(text, g);
     }
     return g;
   };
@@ -76,7 +76,7 @@ export function textEncoder(ctx: ScenarioContext): Encoder {
       const n = h.length;
       for (let j = 0; j < n; j++) {
         const age = (n - 1 - j) >> 1;
-        const weight = 1 + Math.pow(2, -age);
+        const weight = age < 30 ? 1 + 1 / (1 << age) : 1;
         const g = grams(h[j].speaker, h[j].text);
         for (let k = 0; k < g.length; k++) out[offset + (g[k] % H)] += weight;
       }

@@ -1,0 +1,121 @@
+// Policy evaluation benchmark (issue 5), one JSON object per line on stdout, progress on stderr:
+//   policy-eval      agent decisions/s of an ONNX checkpoint policy played by 2 Piscina workers, with its
+//                    decisions batched across K = 64 live episodes per worker (one forward per tick) and
+//                    with K = 1 (one `act`, so one forward, per decision); the same for the scripted
+//                    heuristic (the runtime's own cost per decision, no model)
+//   policy-ratio     batched / per-decision decisions/s (target ≥ 5 with 2 workers)
+//   policy-forward   the limit: raw onnxruntime rows/s of the same model on the main thread at B = 1 and B = 64
+// The model is an MLP (encoder size → 128 → 128 → actions), the size BC/ILQL train, with seeded random
+// weights (speed does not depend on training). Environment: REVERIE_BENCH_QUICK=1 for a short run;
+// REVERIE_BENCH_SCENARIOS=travel-agent,teacher (default all built-ins); REVERIE_BENCH_ENCODERS=structured,text.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { makeContext } from '../actors/context.js';
+import type { Observation } from '../actors/acts.js';
+import { policyByName } from '../actors/policies/index.js';
+import { runEpisodes } from '../actors/run.js';
+import { deriveSeed } from '../scenarios/random.js';
+import { builtinIds, getScenario } from '../scenarios/registry.js';
+import type { Scenario } from '../scenarios/schema.js';
+import { RolloutPool } from '../environments/rollout/pool.js';
+import { makeEncoder, type EncoderKind } from '../environments/encoding/index.js';
+import { compileForward } from '../learners/graph/index.js';
+import { mlp } from '../learners/models/index.js';
+import { POLICY_MODULE_URL, writePolicyCheckpoint } from '../learners/policies/index.js';
+import { bakeParameters, DeviceSession } from '../learners/runtime/index.js';
+
+const quick = process.env.REVERIE_BENCH_QUICK === '1';
+const WORKERS = 2;
+const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
+const note = (s: string) => process.stderr.write(s + '\n');
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const list = (v: string | undefined, dflt: string[]) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : dflt);
+
+/** Decisions/s through the pool after a warm-up (threads started, sessions open, code compiled). */
+async function poolRate(scenario: Scenario, policy: string, policyModule: string | undefined, concurrency: number, episodes: number): Promise<{ seconds: number; decisions: number; episodes: number }> {
+  const pool = new RolloutPool({ scenario, policy, policyModule, workers: WORKERS, concurrency });
+  try {
+    const warm = Math.max(2 * WORKERS * concurrency, 64);
+    for await (const _ of pool.run({ runSeed: 99, end: warm, taskSize: Math.max(16, concurrency), emit: 'summary' })) { /* warm-up */ }
+    let decisions = 0;
+    const t0 = performance.now();
+    // Tasks of 4K episodes: a worker keeps K episodes alive for most of a task.
+    for await (const c of pool.run({ runSeed: 1, end: episodes, taskSize: Math.max(32, 4 * concurrency), emit: 'summary' })) for (const s of c.summaries) decisions += s.agentTurns;
+    return { seconds: (performance.now() - t0) / 1000, decisions, episodes };
+  } finally {
+    await pool.close();
+  }
+}
+
+async function checkpoint(scenario: Scenario, kind: EncoderKind, dir: string): Promise<{ model: Uint8Array; size: number }> {
+  const ctx = makeContext(scenario);
+  const enc = makeEncoder(kind, ctx);
+  const fwd = compileForward(mlp({ sizes: [enc.size, 128, 128, ctx.actions.length] }), { seed: 7 });
+  const model = bakeParameters(fwd.bytes, fwd.params, new Map(fwd.params.map((p) => [p.name, p.init])));
+  writePolicyCheckpoint(dir, { algo: 'bench', ctx, encoder: enc, model });
+  return { model, size: enc.size };
+}
+
+/** Raw onnxruntime rows/s of the model at batch B (1 thread, as the policy runs), features precomputed. */
+async function forwardRate(model: Uint8Array, size: number, B: number): Promise<number> {
+  const s = await DeviceSession.open(model, { device: 'cpu', threads: 1 });
+  try {
+    const x = new ort.Tensor('float32', new Float32Array(B * size).fill(0.1), [B, size]);
+    for (let i = 0; i < 50; i++) await s.run({ x });
+    const rows = quick ? 20_000 : 100_000;
+    const t0 = performance.now();
+    for (let n = 0; n < rows; n += B) await s.run({ x });
+    return rows / ((performance.now() - t0) / 1000);
+  } finally {
+    await s.dispose();
+  }
+}
+
+/** µs to encode one observation (main thread), over observations from heuristic episodes. */
+function encodeMicros(scenario: Scenario, kind: EncoderKind, obs: readonly Observation[]): number {
+  const enc = makeEncoder(kind, makeContext(scenario));
+  const x = new Float32Array(enc.size);
+  for (const o of obs) enc.encode(o, x);
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < 300) for (const o of obs) { enc.encode(o, x); n++; }
+  return ((performance.now() - t0) * 1000) / n;
+}
+
+async function main(): Promise<void> {
+  const tmp = await mkdtemp(join(tmpdir(), 'reverie-bench-policy-'));
+  try {
+    for (const id of list(process.env.REVERIE_BENCH_SCENARIOS, builtinIds())) {
+      const scenario = getScenario(id);
+      const ctx = makeContext(scenario);
+      const h = policyByName('heuristic', ctx);
+      const obs: Observation[] = [];
+      await runEpisodes(ctx, { ...h, act: (o, r) => { obs.push(...o); return h.act(o, r); } }, Array.from({ length: 50 }, (_, i) => ({ index: i, seed: deriveSeed(3, i), id: `b${i}` })), { concurrency: 8 });
+      for (const kind of list(process.env.REVERIE_BENCH_ENCODERS, ['structured', 'text']) as EncoderKind[]) {
+        const dir = join(tmp, `${id}-${kind}`);
+        const { model, size } = await checkpoint(scenario, kind, dir);
+        const rates: Record<string, number> = {};
+        for (const [label, policy, module] of [['onnx', dir, POLICY_MODULE_URL], ['heuristic', 'heuristic', undefined]] as const) {
+          for (const k of [64, 1]) {
+            const episodes = (quick ? 1 : 4) * (k === 1 ? 300 : 1500);
+            note(`policy-eval ${id} ${kind} ${label} K=${k}: ${episodes} episodes on ${WORKERS} workers...`);
+            const r = await poolRate(scenario, policy, module, k, episodes);
+            const rate = r.decisions / r.seconds;
+            rates[`${label}-${k}`] = rate;
+            emit({ bench: 'policy-eval', scenario: id, encoder: kind, obsSize: size, actions: ctx.actions.length, policy: label, workers: WORKERS, concurrency: k, episodes: r.episodes, decisions: r.decisions, seconds: round(r.seconds, 3), decisionsPerSecond: Math.round(rate) });
+          }
+        }
+        emit({ bench: 'policy-ratio', scenario: id, encoder: kind, workers: WORKERS, batchedOverPerDecision: round(rates['onnx-64'] / rates['onnx-1'], 2), target: 5, heuristicK64OverOnnxK64: round(rates['heuristic-64'] / rates['onnx-64'], 2) });
+        const f1 = await forwardRate(model, size, 1);
+        const f64 = await forwardRate(model, size, 64);
+        emit({ bench: 'policy-forward', scenario: id, encoder: kind, obsSize: size, rowsPerSecondB1: Math.round(f1), rowsPerSecondB64: Math.round(f64), ratio: round(f64 / f1, 2), encodeMicros: round(encodeMicros(scenario, kind, obs), 1) });
+      }
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
