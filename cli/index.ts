@@ -5,6 +5,8 @@ import { registerGenerate } from './generate.js';
 import { registerInspect } from './inspect.js';
 import { registerExport } from './export.js';
 import { registerEval } from './eval.js';
+import { registerTrain } from './train.js';
+import { registerDemo } from './demo.js';
 
 /**
  * The `reverie` command. Every subcommand has --help and --json; errors are one message on
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerExport(program);
   registerEval(program);
+  registerTrain(program);
+  registerDemo(program);
   return program;
 }
 

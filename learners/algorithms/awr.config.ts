@@ -12,7 +12,6 @@ export const AwrConfig = z.strictObject({
   maxWeight: z.number().positive().default(100).describe('the weights are clipped to at most this (default 100)'),
   targetRate: z.number().gt(0).max(1).default(0.01).describe('Polyak rate of the target Q network (default 0.01)'),
   rewardScale: z.number().positive().default(1).describe('rewards are multiplied by this before the Bellman target (default 1)'),
-  decoding: z.enum(['greedy', 'sample']).default('greedy').describe('how the policy acts on its logits: argmax or a draw (default greedy)'),
   steps: z.int().positive().default(3000).describe('gradient steps (default 3000)'),
   batchSize: z.int().positive().default(256).describe('transitions per minibatch, drawn with replacement (default 256)'),
   lr: z.number().positive().default(1e-3).describe('Adam learning rate (default 1e-3)'),

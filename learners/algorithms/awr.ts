@@ -20,6 +20,7 @@ import type { Tensor } from '../graph/graph.js';
 import { chosenLogProb, expectile, mse } from '../graph/losses.js';
 import { adam, adamw } from '../graph/optim.js';
 import { mlp } from '../models/mlp.js';
+import { logitScores } from '../policies/checkpoint.js';
 import { AwrConfig } from './awr.config.js';
 import { allRows, initTargetsFromParams, maskLogits, parseConfig, pick, rebuild, stopGradient, targetNetwork, withPolyakTargets, type Dims, type OfflineAlgorithm } from './common.js';
 
@@ -108,6 +109,6 @@ export function awr(t: Transitions, rawConfig: unknown, seed: number): OfflineAl
     forward: compileForward(network, { seed, outputs: ['logits'] }),
     rows: allRows(t),
     columns: ['x', 'action', 'mask', 'reward', 'next_x', 'done'],
-    decoding: config.decoding,
+    scores: logitScores(),
   };
 }

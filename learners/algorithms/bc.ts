@@ -11,6 +11,7 @@ import { compileForward, compileTrainStep, type Model } from '../graph/compile.j
 import { softmaxCrossEntropy } from '../graph/losses.js';
 import { adam, adamw } from '../graph/optim.js';
 import { mlp } from '../models/mlp.js';
+import { logitScores } from '../policies/checkpoint.js';
 import { BcConfig } from './bc.config.js';
 import { allRows, maskLogits, parseConfig, type Dims, type OfflineAlgorithm } from './common.js';
 
@@ -51,6 +52,6 @@ export function bc(t: Transitions, rawConfig: unknown, seed: number): OfflineAlg
     forward: compileForward(model, { seed, outputs: ['logits'] }),
     rows: allRows(t),
     columns: ['x', 'action', 'mask'],
-    decoding: 'greedy',
+    scores: logitScores(),
   };
 }

@@ -23,21 +23,22 @@ export type Column = 'x' | 'action' | 'mask' | 'reward' | 'next_x' | 'next_mask'
 /**
  * What an algorithm file builds for a dataset: ONE train-step graph (model + losses + optimiser
  * update, run by the Trainer), the inference graph whose `logits` output the policy acts on
- * (greedy or sampled over the valid actions), the rows it trains on and the columns of a batch.
+ * (greedy by default, or sampled with `--policy CKPT#sample`, over the valid actions), the rows it
+ * trains on and the columns of a batch.
  */
 export interface OfflineAlgorithm {
   readonly name: AlgorithmName;
   /** The validated config (with defaults filled in), as saved in checkpoints. */
   readonly config: Json & { readonly steps: number; readonly batchSize: number; readonly lr: number };
   readonly train: CompiledGraph;
-  /** Inputs `x` [batch, obsSize]; output `logits` [batch, numActions] (unmasked; the policy masks). */
+  /** Input `x` [batch, obsSize]; outputs named in `scores` (unmasked; the policy masks). */
   readonly forward: CompiledGraph;
+  /** How the policy scores actions: Σ weight × forward output (policy.json `scores`). */
+  readonly scores: readonly { readonly output: string; readonly weight: number }[];
   /** Indices of the transitions minibatches are drawn from. */
   readonly rows: Int32Array;
   /** The columns the train step reads. */
   readonly columns: readonly Column[];
-  /** How the policy picks among the valid actions by default. */
-  readonly decoding: 'greedy' | 'sample';
 }
 
 /** Dimensions of the problem, taken from the transitions. */

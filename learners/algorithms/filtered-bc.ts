@@ -12,6 +12,7 @@ import { compileForward, compileTrainStep, type Model } from '../graph/compile.j
 import { softmaxCrossEntropy } from '../graph/losses.js';
 import { adam, adamw } from '../graph/optim.js';
 import { mlp } from '../models/mlp.js';
+import { logitScores } from '../policies/checkpoint.js';
 import { FilteredBcConfig } from './filtered-bc.config.js';
 import { maskLogits, parseConfig, type Dims, type OfflineAlgorithm } from './common.js';
 
@@ -56,6 +57,6 @@ export function filteredBc(t: Transitions, rawConfig: unknown, seed: number): Of
     forward: compileForward(model, { seed, outputs: ['logits'] }),
     rows,
     columns: ['x', 'action', 'mask'],
-    decoding: 'greedy',
+    scores: logitScores(),
   };
 }

@@ -13,7 +13,6 @@ export const IlqlConfig = z.strictObject({
   targetRate: z.number().gt(0).max(1).default(0.01).describe('Polyak rate of the target Q network: θ′ ← (1 − rate)θ′ + rate·θ each step (default 0.01)'),
   bcWeight: z.number().nonnegative().default(1).describe('weight of the π_BC cross-entropy head (default 1)'),
   rewardScale: z.number().positive().default(1).describe('rewards are multiplied by this before the Bellman target (default 1)'),
-  decoding: z.enum(['greedy', 'sample']).default('greedy').describe('how the policy acts on the decoded distribution: argmax or a draw (default greedy)'),
   steps: z.int().positive().default(3000).describe('gradient steps (default 3000)'),
   batchSize: z.int().positive().default(256).describe('transitions per minibatch, drawn with replacement (default 256)'),
   lr: z.number().positive().default(1e-3).describe('Adam learning rate (default 1e-3)'),

@@ -11,7 +11,8 @@
  *   L_π     = mean −log π_BC(a|s)                   softmax over the valid actions
  *   L       = L_V + L_Q + c_cql L_CQL + c_bc L_π ;  θ′ ← (1 − ρ)θ′ + ρθ after each Adam step
  *
- *   decode:  log π(a|s) = log π_BC(a|s) + β (Q̂(s,a) − V(s)) over the valid actions (greedy by default)
+ *   decode:  score(a|s) = logit_BC(a|s) + β (Q̂(s,a) − V(s)) over the valid actions (greedy by default;
+ *            softmax(score) = π_BC(a|s)·exp(β(Q̂ − V)) normalised, for sampling)
  *
  * The whole step — forward on s and s′, target forward, the losses, backward, Adam and the Polyak
  * update of the target parameters (resident state of the graph) — is ONE ONNX graph.
@@ -22,6 +23,7 @@ import type { Graph, Tensor } from '../graph/graph.js';
 import { expectile, mse, softmaxCrossEntropy } from '../graph/losses.js';
 import { adam, adamw } from '../graph/optim.js';
 import { mlp } from '../models/mlp.js';
+import { ilqlScores } from '../policies/checkpoint.js';
 import { IlqlConfig } from './ilql.config.js';
 import { allRows, initTargetsFromParams, maskLogits, parseConfig, pick, rebuild, stopGradient, targetNetwork, withPolyakTargets, type Dims, type OfflineAlgorithm } from './common.js';
 
@@ -35,10 +37,14 @@ function twin(q: Tensor, n: number): [Tensor, Tensor] {
   return [q.slice(1, 0, n), q.slice(1, n, 2 * n)];
 }
 
-/** The decoded logits: log π_BC + β (min(Q1′, Q2′) − V), with Q from the target parameters. */
-function decode(g: Graph, out: Readonly<Record<string, Tensor>>, n: number, beta: number): Tensor {
+/**
+ * The inference graph's outputs: π_BC's `logits`, `q` = min(Q1′, Q2′) from the target parameters
+ * and `v`; the policy decodes scores = logits + β·q − β·v over the valid actions (policy.json),
+ * i.e. π(a|s) ∝ π_BC(a|s)·exp(β(Q(s,a) − V(s))), so β can change without retraining.
+ */
+function decodeOutputs(g: Graph, out: Readonly<Record<string, Tensor>>, n: number): Record<string, Tensor> {
   const [tq1, tq2] = twin(targetNetwork(g, out.q, 'param').out, n);
-  return out.logits.logSoftmax(-1).add(tq1.min(tq2).sub(out.value.unsqueeze(-1)).mul(beta));
+  return { logits: out.logits, q: tq1.min(tq2), v: out.value };
 }
 
 /**
@@ -115,7 +121,7 @@ export function ilql(t: Transitions, rawConfig: unknown, seed: number): OfflineA
     { seed },
   );
 
-  const decoder: Model = { name: 'ilql_decode', build: (g) => ({ logits: decode(g, network.build(g), n, config.beta) }) };
+  const decoder: Model = { name: 'ilql_decode', build: (g) => decodeOutputs(g, network.build(g), n) };
   return {
     name: 'ilql',
     config,
@@ -123,6 +129,6 @@ export function ilql(t: Transitions, rawConfig: unknown, seed: number): OfflineA
     forward: compileForward(decoder, { seed }),
     rows: allRows(t),
     columns: ['x', 'action', 'mask', 'reward', 'next_x', 'done'],
-    decoding: config.decoding,
+    scores: ilqlScores(config.beta),
   };
 }

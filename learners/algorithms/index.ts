@@ -12,5 +12,5 @@ export { ilql, ilqlNetwork } from './ilql.js';
 export { IlqlConfig } from './ilql.config.js';
 export { awr, awrNetwork } from './awr.js';
 export { AwrConfig } from './awr.config.js';
-export { METRICS_FILE, TRAINER_FILE, makeAlgorithm, trainOffline } from './train.js';
+export { METRICS_FILE, TRAINER_FILE, exportPolicy, makeAlgorithm, trainOffline } from './train.js';
 export type { MetricsRow, TrainOfflineOptions, TrainOfflineResult } from './train.js';

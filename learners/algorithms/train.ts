@@ -6,7 +6,10 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ScenarioContext } from '../../actors/episode-core.js';
+import type { Encoder } from '../../environments/encoding/encoder.js';
 import type { Transitions } from '../../environments/offline/transitions.js';
+import { writePolicyCheckpoint, type PolicySpec } from '../policies/checkpoint.js';
 import type { Json } from '../runtime/checkpoint.js';
 import { readCheckpoint } from '../runtime/checkpoint.js';
 import { Trainer } from '../runtime/trainer.js';
@@ -71,14 +74,22 @@ export interface TrainOfflineResult {
   readonly seconds: number;
 }
 
-/** Refuses to mix runs: what a resumed checkpoint was trained with must be what is asked now. */
-function checkResumable(path: string, want: Json): void {
-  const saved = readCheckpoint(path).config;
-  const a = JSON.stringify(saved);
-  const b = JSON.stringify(want);
-  if (a !== b) {
-    throw new Error(`${path}: cannot resume: the checkpoint was trained with ${a}, this run asks for ${b}; use the same options, or another --out without --resume`);
+/** `a.b.c: x vs y` for each leaf where two JSON values differ. */
+function differences(a: unknown, b: unknown, path = ''): string[] {
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    return keys.flatMap((k) => differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
   }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [`${path}: ${JSON.stringify(a)} in the checkpoint, ${JSON.stringify(b)} now`];
+}
+
+/**
+ * Refuses to mix runs: what a resumed checkpoint was trained with must be what is asked now
+ * (the number of steps aside: a run may be extended).
+ */
+function checkResumable(path: string, want: Json): void {
+  const diff = differences(readCheckpoint(path).config, want).filter((d) => !d.startsWith('config.steps:'));
+  if (diff.length) throw new Error(`${path}: cannot resume: ${diff.join('; ')}; use the same options, or another --out without --resume`);
 }
 
 /** Keeps the metrics lines up to `step` (a resumed run rewrites what came after its checkpoint). */
@@ -165,4 +176,14 @@ export async function trainOffline(o: TrainOfflineOptions): Promise<TrainOffline
     throw err;
   }
   return { trainer, steps: trainer.steps, resumedFrom, last, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Writes the trained policy into `dir` as a policy checkpoint (policy.onnx with the trainer's
+ * current weights baked in, then policy.json with the scenario, encoder and action scores), which
+ * `reverie eval --policy DIR` and the rollout workers load.
+ */
+export async function exportPolicy(trainer: Trainer, algo: OfflineAlgorithm, dir: string, ctx: ScenarioContext, encoder: Pick<Encoder, 'kind' | 'size'>): Promise<PolicySpec> {
+  const model = await trainer.exportInference(algo.forward);
+  return writePolicyCheckpoint(dir, { algo: algo.name, ctx, encoder, model, scores: algo.scores, step: trainer.steps, config: algo.config as Record<string, unknown> });
 }
