@@ -20,3 +20,6 @@ export { evaluatePolicy } from './evaluate.js';
 export type { EvaluateOptions, EvaluateReport } from './evaluate.js';
 export { EpisodeStats, RunningStats, Histogram, DistinctCounter, SummarySchema, summarizeEpisode, wilson95, hash53 } from './stats.js';
 export type { EpisodeSummary, Summary } from './stats.js';
+export * from './env/index.js';
+export * from './encoding/index.js';
+export * from './offline/index.js';
