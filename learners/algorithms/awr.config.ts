@@ -10,6 +10,7 @@ export const AwrConfig = z.strictObject({
   tau: z.number().gt(0).lt(1).default(0.7).describe('expectile of V against min(Q1, Q2) of the target network (default 0.7)'),
   beta: z.number().nonnegative().default(2).describe('inverse temperature of the weights exp(β(Q̂(s,a) − V(s))) (default 2)'),
   maxWeight: z.number().positive().default(100).describe('the weights are clipped to at most this (default 100)'),
+  separatePolicy: z.boolean().default(true).describe('the policy on its own MLP trunk (true), or sharing the Q/V trunk (false) (default true)'),
   targetRate: z.number().gt(0).max(1).default(0.01).describe('Polyak rate of the target Q network (default 0.01)'),
   rewardScale: z.number().positive().default(1).describe('rewards are multiplied by this before the Bellman target (default 1)'),
   steps: z.int().positive().default(3000).describe('gradient steps (default 3000)'),

@@ -16,13 +16,13 @@
  */
 import type { Transitions } from '../../environments/offline/transitions.js';
 import { compileForward, compileTrainStep, type Model } from '../graph/compile.js';
-import type { Tensor } from '../graph/graph.js';
+import type { Graph, Tensor } from '../graph/graph.js';
 import { chosenLogProb, expectile, mse } from '../graph/losses.js';
 import { adam, adamw } from '../graph/optim.js';
 import { mlp } from '../models/mlp.js';
 import { logitScores } from '../policies/checkpoint.js';
 import { AwrConfig } from './awr.config.js';
-import { allRows, initTargetsFromParams, maskLogits, parseConfig, pick, rebuild, stopGradient, targetNetwork, withPolyakTargets, type Dims, type OfflineAlgorithm } from './common.js';
+import { allRows, initTargetsFromParams, maskLogits, ownTrunk, parseConfig, pick, rebuild, stopGradient, targetNetwork, withPolyakTargets, type Dims, type OfflineAlgorithm } from './common.js';
 
 /** Trunk + heads: `logits` (π) [batch, A], `value` [batch], `q` [batch, 2A] (Q1 then Q2). */
 export function awrNetwork(dims: Dims, config: AwrConfig): Model {
@@ -32,6 +32,11 @@ export function awrNetwork(dims: Dims, config: AwrConfig): Model {
 /** Q1 and Q2 from the twin head. */
 function twin(q: Tensor, n: number): [Tensor, Tensor] {
   return [q.slice(1, 0, n), q.slice(1, n, 2 * n)];
+}
+
+/** The policy's logits: the head on its own trunk copy (`pi.fc*`), or on the shared trunk. */
+function policyLogits(g: Graph, out: Readonly<Record<string, Tensor>>, config: AwrConfig): Tensor {
+  return config.separatePolicy ? ownTrunk(g, out.logits, 'pi') : out.logits;
 }
 
 /**
@@ -86,7 +91,7 @@ export function awr(t: Transitions, rawConfig: unknown, seed: number): OfflineAl
       // AWR: weighted cross-entropy, weights exp(β·A) clipped, A = Q̂ − V with V detached
       const adv = qHat.sub(stopGradient(v));
       const w = adv.mul(config.beta).min(Math.log(config.maxWeight)).exp();
-      const lossPi = chosenLogProb(maskLogits(out.logits, mask), action).mul(w).mean().neg();
+      const lossPi = chosenLogProb(maskLogits(policyLogits(g, out, config), mask), action).mul(w).mean().neg();
 
       const loss = lossV.add(lossQ).add(lossPi);
       return {
@@ -106,7 +111,7 @@ export function awr(t: Transitions, rawConfig: unknown, seed: number): OfflineAl
     name: 'awr',
     config,
     train: initTargetsFromParams(train),
-    forward: compileForward(network, { seed, outputs: ['logits'] }),
+    forward: compileForward({ name: 'awr_policy', build: (g) => ({ logits: policyLogits(g, network.build(g), config) }) }, { seed }),
     rows: allRows(t),
     columns: ['x', 'action', 'mask', 'reward', 'next_x', 'done'],
     scores: logitScores(),

@@ -224,3 +224,12 @@ export function parseConfig<S extends z.ZodType>(algo: AlgorithmName, schema: S,
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
+
+/**
+ * `out` computed by its own copy of the MLP trunk: every hidden-layer parameter `fc<i>.*` it reads
+ * is replaced by a parameter `<prefix>.fc<i>.*` with the same initial value (the head itself is
+ * kept). Gives a head its own trunk, so its loss and the others' do not pull on shared weights.
+ */
+export function ownTrunk(g: Graph, out: Tensor, prefix: string): Tensor {
+  return rebuild(out, (leaf) => (leaf.op === 'Param' && /^fc\d+\./.test(leaf.name as string) ? g.param(`${prefix}.${leaf.name}`, leaf.shape as number[], { values: g.initOf(leaf.name as string) }) : undefined));
+}

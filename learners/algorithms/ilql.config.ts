@@ -11,6 +11,7 @@ export const IlqlConfig = z.strictObject({
   beta: z.number().nonnegative().default(4).describe('decoding: π(a|s) ∝ π_BC(a|s)·exp(β(Q(s,a) − V(s))) over the valid actions (default 4)'),
   cqlWeight: z.number().nonnegative().default(0.5).describe('weight of the conservative term logsumexp_valid Q(s,·) − Q(s,a), per Q head (default 0.5)'),
   targetRate: z.number().gt(0).max(1).default(0.01).describe('Polyak rate of the target Q network: θ′ ← (1 − rate)θ′ + rate·θ each step (default 0.01)'),
+  separatePolicy: z.boolean().default(true).describe('π_BC on its own MLP trunk (true), or sharing the Q/V trunk (false) (default true)'),
   bcWeight: z.number().nonnegative().default(1).describe('weight of the π_BC cross-entropy head (default 1)'),
   rewardScale: z.number().positive().default(1).describe('rewards are multiplied by this before the Bellman target (default 1)'),
   steps: z.int().positive().default(3000).describe('gradient steps (default 3000)'),

@@ -1,7 +1,8 @@
 /**
  * ILQL — Implicit Language Q-Learning (Snell et al. 2023), at the utterance level as in Hong et
  * al. 2023: a state is the dialogue so far (encoded), an action is one dialogue act of the
- * scenario's catalogue. One MLP trunk carries four heads: π_BC (logits), V, and twin Q1, Q2.
+ * scenario's catalogue. An MLP trunk carries V and twin Q1, Q2 heads; π_BC (logits) has its own
+ * copy of the trunk by default (`separatePolicy`), so the value regressions do not pull on it.
  *
  *   Q̂(s,a)  = min(Q1′, Q2′)(s,a)                 target network (Polyak copy), no gradient
  *   L_V     = mean |τ − 1(Q̂ − V(s) < 0)| (Q̂ − V(s))²                        expectile regression
@@ -25,7 +26,7 @@ import { adam, adamw } from '../graph/optim.js';
 import { mlp } from '../models/mlp.js';
 import { ilqlScores } from '../policies/checkpoint.js';
 import { IlqlConfig } from './ilql.config.js';
-import { allRows, initTargetsFromParams, maskLogits, parseConfig, pick, rebuild, stopGradient, targetNetwork, withPolyakTargets, type Dims, type OfflineAlgorithm } from './common.js';
+import { allRows, initTargetsFromParams, maskLogits, ownTrunk, parseConfig, pick, rebuild, stopGradient, targetNetwork, withPolyakTargets, type Dims, type OfflineAlgorithm } from './common.js';
 
 /** Trunk + heads: `logits` (π_BC) [batch, A], `value` [batch], `q` [batch, 2A] (Q1 then Q2). */
 export function ilqlNetwork(dims: Dims, config: IlqlConfig): Model {
@@ -42,9 +43,14 @@ function twin(q: Tensor, n: number): [Tensor, Tensor] {
  * and `v`; the policy decodes scores = logits + β·q − β·v over the valid actions (policy.json),
  * i.e. π(a|s) ∝ π_BC(a|s)·exp(β(Q(s,a) − V(s))), so β can change without retraining.
  */
-function decodeOutputs(g: Graph, out: Readonly<Record<string, Tensor>>, n: number): Record<string, Tensor> {
+function decodeOutputs(g: Graph, out: Readonly<Record<string, Tensor>>, n: number, config: IlqlConfig): Record<string, Tensor> {
   const [tq1, tq2] = twin(targetNetwork(g, out.q, 'param').out, n);
-  return { logits: out.logits, q: tq1.min(tq2), v: out.value };
+  return { logits: policyLogits(g, out, config), q: tq1.min(tq2), v: out.value };
+}
+
+/** π_BC's logits: the policy head on its own trunk copy (`bc.fc*`), or on the shared trunk. */
+function policyLogits(g: Graph, out: Readonly<Record<string, Tensor>>, config: IlqlConfig): Tensor {
+  return config.separatePolicy ? ownTrunk(g, out.logits, 'bc') : out.logits;
 }
 
 /**
@@ -104,7 +110,7 @@ export function ilql(t: Transitions, rawConfig: unknown, seed: number): OfflineA
       const lossCql = cql1.add(cql2);
 
       // π_BC: masked cross-entropy on the behaviour action
-      const lossPi = softmaxCrossEntropy(maskLogits(out.logits, mask), action);
+      const lossPi = softmaxCrossEntropy(maskLogits(policyLogits(g, out, config), mask), action);
 
       const loss = lossV.add(lossQ).add(lossCql.mul(config.cqlWeight)).add(lossPi.mul(config.bcWeight));
       const adv = qHat.sub(v);
@@ -121,7 +127,7 @@ export function ilql(t: Transitions, rawConfig: unknown, seed: number): OfflineA
     { seed },
   );
 
-  const decoder: Model = { name: 'ilql_decode', build: (g) => decodeOutputs(g, network.build(g), n) };
+  const decoder: Model = { name: 'ilql_decode', build: (g) => decodeOutputs(g, network.build(g), n, config) };
   return {
     name: 'ilql',
     config,
