@@ -45,7 +45,7 @@ function actLabel(e: Episode['turns'][number]): string {
 
 /** A dialogue as Markdown: one line per turn, the act and reward of agent turns beside the text. */
 export function dialogueMarkdown(ep: Episode, title: string): string {
-  const lines = [`### ${title}`, '', `episode seed ${ep.seed} · outcome **${ep.outcome.reason}**${ep.outcome.success ? ' (success)' : ''} · return ${num(ep.totals.return)} · ${ep.totals.agentTurns} agent turns`, ''];
+  const lines = [`### ${title}`, '', `episode seed ${ep.seed} · outcome **${ep.outcome.reason}**${ep.outcome.success && ep.outcome.reason !== 'success' ? ' (success)' : ''} · return ${num(ep.totals.return)} · ${ep.totals.agentTurns} agent turns`, ''];
   for (const t of ep.turns) {
     const who = t.speaker === 'agent' ? '**Agent**' : '*User*';
     const extra = t.speaker === 'agent' ? ` <sub>\`${actLabel(t)}\` r=${num(t.reward)}</sub>` : '';
