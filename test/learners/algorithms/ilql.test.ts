@@ -89,8 +89,8 @@ test('ILQL: expectile V loss, Bellman target, masked CQL term and Polyak target 
   }
 });
 
-test('ILQL decoding: log π_BC + β(min target Q − V), argmax over the valid actions', async (t) => {
-  // with zero weights: π_BC uniform, Q̂ = min(Q1', Q2') = [-1, 2], V = 0.5 → logits = log(1/2) + β([-1, 2] - 0.5)
+test('ILQL decoding: scores = π_BC logits + β·min(target Qs) − β·V', async (t) => {
+  // with zero weights: π_BC logits 0, Q̂ = min(Q1', Q2') = [-1, 2], V = 0.5 → scores = β([-1, 2] - 0.5)
   const beta = 2;
   const algo = ilql(data, { beta, hidden: [3] }, 1);
   const specs = [...algo.train.params, ...algo.train.optimiserState];
@@ -109,9 +109,11 @@ test('ILQL decoding: log π_BC + β(min target Q − V), argmax over the valid a
     const { InferenceSession, Tensor } = await import('onnxruntime-node');
     const session = await InferenceSession.create(await trainer.exportInference(algo.forward));
     const out = await session.run({ x: new Tensor('float32', Float32Array.from([1, 0]), [1, D]) });
-    const logits = Array.from(out.logits.data as Float32Array);
-    const expected = [Math.log(0.5) + beta * (-1 - 0.5), Math.log(0.5) + beta * (2 - 0.5)];
-    logits.forEach((v, i) => t.true(Math.abs(v - expected[i]) < 1e-5, `logit ${i}: ${v} vs ${expected[i]}`));
+    t.deepEqual(Array.from(out.q.data as Float32Array), [-1, 2]);
+    t.deepEqual(Array.from(out.v.data as Float32Array), [0.5]);
+    const scores = [0, 1].map((a) => algo.scores.reduce((acc, term) => acc + term.weight * Number((out[term.output].data as Float32Array)[term.output === 'v' ? 0 : a]), 0));
+    const expected = [beta * (-1 - 0.5), beta * (2 - 0.5)];
+    scores.forEach((v, i) => t.true(Math.abs(v - expected[i]) < 1e-5, `score ${i}: ${v} vs ${expected[i]}`));
   } finally {
     await trainer.dispose();
   }
