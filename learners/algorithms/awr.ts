@@ -17,21 +17,16 @@
 import type { Transitions } from '../../environments/offline/transitions.js';
 import { compileForward, compileTrainStep, type Model } from '../graph/compile.js';
 import type { Graph, Tensor } from '../graph/graph.js';
-import { chosenLogProb, expectile, mse } from '../graph/losses.js';
-import { adam, adamw } from '../graph/optim.js';
+import { chosenLogProb } from '../graph/losses.js';
 import { mlp } from '../models/mlp.js';
 import { logitScores } from '../policies/checkpoint.js';
 import { AwrConfig } from './awr.config.js';
-import { allRows, initTargetsFromParams, maskLogits, ownTrunk, parseConfig, pick, rebuild, stopGradient, targetNetwork, withPolyakTargets, type Dims, type OfflineAlgorithm } from './common.js';
+import { allRows, initTargetsFromParams, maskLogits, ownTrunk, parseConfig, stopGradient, type Dims, type OfflineAlgorithm } from './common.js';
+import { implicitCritic, polyakOptimiser } from './critic.js';
 
 /** Trunk + heads: `logits` (π) [batch, A], `value` [batch], `q` [batch, 2A] (Q1 then Q2). */
 export function awrNetwork(dims: Dims, config: AwrConfig): Model {
   return mlp({ sizes: [dims.obsSize, ...config.hidden], activation: config.activation, heads: { policy: dims.numActions, value: true, q: 2 * dims.numActions }, name: 'awr' });
-}
-
-/** Q1 and Q2 from the twin head. */
-function twin(q: Tensor, n: number): [Tensor, Tensor] {
-  return [q.slice(1, 0, n), q.slice(1, n, 2 * n)];
 }
 
 /** The policy's logits: the head on its own trunk copy (`pi.fc*`), or on the shared trunk. */
@@ -50,43 +45,12 @@ export function awr(t: Transitions, rawConfig: unknown, seed: number): OfflineAl
   const n = t.numActions;
   const dims = { obsSize: t.obsSize, numActions: n };
   const network = awrNetwork(dims, config);
-  const base = config.weightDecay ? adamw({ weightDecay: config.weightDecay, clipNorm: config.clipNorm }) : adam({ clipNorm: config.clipNorm });
-
-  // The target network is created while the loss is built; the optimiser that updates it reads it from here.
-  let targets: { params: Tensor[]; targets: Tensor[] } | undefined;
-  const optimiser = {
-    kind: base.kind,
-    clipNorm: base.clipNorm,
-    apply: ((g, ps, grads, controls) => {
-      if (!targets) throw new Error('awr: the loss did not build the target network');
-      return withPolyakTargets(base, targets.params, targets.targets, config.targetRate).apply(g, ps, grads, controls);
-    }) as typeof base.apply,
-  };
+  const { optimiser, setTargets } = polyakOptimiser('awr', config);
 
   const train = compileTrainStep(
     network,
     (g, out) => {
-      const action = g.input('action', 'int64', ['batch']);
-      const mask = g.input('mask', g.dtype, ['batch', n]);
-      const reward = g.input('reward', g.dtype, ['batch']).mul(config.rewardScale);
-      const done = g.input('done', g.dtype, ['batch']);
-      const nextX = g.input('next_x', g.dtype, ['batch', dims.obsSize]);
-
-      // ALGO LOGIC: Q̂ = min of the target Qs at the data action (target params carry no gradient)
-      const target = targetNetwork(g, out.q);
-      targets = target;
-      const [tq1, tq2] = twin(target.out, n);
-      const qHat = pick(tq1, action).min(pick(tq2, action));
-
-      // V by expectile regression towards Q̂
-      const v = out.value;
-      const lossV = expectile(v, qHat, config.tau);
-
-      // Q regressed to r + γ(1 − done)V(s′), V(s′) from the online network on the next observation, detached
-      const vNext = stopGradient(rebuild(v, (leaf) => (leaf.name === 'x' && leaf.op === 'Input' ? nextX : undefined)));
-      const y = reward.add(done.neg().add(1).mul(vNext).mul(config.gamma));
-      const [q1, q2] = twin(out.q, n);
-      const lossQ = mse(pick(q1, action), y).add(mse(pick(q2, action), y));
+      const { action, mask, qHat, v, vNext, y, q1a, lossV, lossQ } = implicitCritic(g, out, dims, config, setTargets);
 
       // AWR: weighted cross-entropy, weights exp(β·A) clipped, A = Q̂ − V with V detached
       const adv = qHat.sub(stopGradient(v));
@@ -98,7 +62,7 @@ export function awr(t: Transitions, rawConfig: unknown, seed: number): OfflineAl
         loss,
         metrics: {
           loss_v: lossV, loss_q: lossQ, loss_pi: lossPi,
-          q_mean: pick(q1, action).mean(), q_target_mean: qHat.mean(), v_mean: v.mean(), v_next_mean: vNext.mean(),
+          q_mean: q1a.mean(), q_target_mean: qHat.mean(), v_mean: v.mean(), v_next_mean: vNext.mean(),
           adv_mean: adv.mean(), weight_mean: w.mean(), td_target_mean: y.mean(),
         },
       };

@@ -21,21 +21,16 @@
 import type { Transitions } from '../../environments/offline/transitions.js';
 import { compileForward, compileTrainStep, type Model } from '../graph/compile.js';
 import type { Graph, Tensor } from '../graph/graph.js';
-import { expectile, mse, softmaxCrossEntropy } from '../graph/losses.js';
-import { adam, adamw } from '../graph/optim.js';
+import { softmaxCrossEntropy } from '../graph/losses.js';
 import { mlp } from '../models/mlp.js';
 import { ilqlScores } from '../policies/checkpoint.js';
 import { IlqlConfig } from './ilql.config.js';
-import { allRows, initTargetsFromParams, maskLogits, ownTrunk, parseConfig, pick, rebuild, stopGradient, targetNetwork, withPolyakTargets, type Dims, type OfflineAlgorithm } from './common.js';
+import { allRows, initTargetsFromParams, maskLogits, ownTrunk, parseConfig, targetNetwork, type Dims, type OfflineAlgorithm } from './common.js';
+import { implicitCritic, polyakOptimiser, twin } from './critic.js';
 
 /** Trunk + heads: `logits` (π_BC) [batch, A], `value` [batch], `q` [batch, 2A] (Q1 then Q2). */
 export function ilqlNetwork(dims: Dims, config: IlqlConfig): Model {
   return mlp({ sizes: [dims.obsSize, ...config.hidden], activation: config.activation, heads: { policy: dims.numActions, value: true, q: 2 * dims.numActions }, name: 'ilql' });
-}
-
-/** Q1 and Q2 from the twin head. */
-function twin(q: Tensor, n: number): [Tensor, Tensor] {
-  return [q.slice(1, 0, n), q.slice(1, n, 2 * n)];
 }
 
 /**
@@ -64,45 +59,12 @@ export function ilql(t: Transitions, rawConfig: unknown, seed: number): OfflineA
   const n = t.numActions;
   const dims = { obsSize: t.obsSize, numActions: n };
   const network = ilqlNetwork(dims, config);
-  const base = config.weightDecay ? adamw({ weightDecay: config.weightDecay, clipNorm: config.clipNorm }) : adam({ clipNorm: config.clipNorm });
-
-  // The target network is created while the loss is built; the optimiser that updates it reads it from here.
-  let targets: { params: Tensor[]; targets: Tensor[] } | undefined;
-  const optimiser = {
-    kind: base.kind,
-    clipNorm: base.clipNorm,
-    apply: ((g, ps, grads, controls) => {
-      if (!targets) throw new Error('ilql: the loss did not build the target network');
-      return withPolyakTargets(base, targets.params, targets.targets, config.targetRate).apply(g, ps, grads, controls);
-    }) as typeof base.apply,
-  };
+  const { optimiser, setTargets } = polyakOptimiser('ilql', config);
 
   const train = compileTrainStep(
     network,
     (g, out) => {
-      const action = g.input('action', 'int64', ['batch']);
-      const mask = g.input('mask', g.dtype, ['batch', n]);
-      const reward = g.input('reward', g.dtype, ['batch']).mul(config.rewardScale);
-      const done = g.input('done', g.dtype, ['batch']);
-      const nextX = g.input('next_x', g.dtype, ['batch', dims.obsSize]);
-
-      // ALGO LOGIC: Q̂ = min of the target Qs at the data action (target params carry no gradient)
-      const target = targetNetwork(g, out.q);
-      targets = target;
-      const [tq1, tq2] = twin(target.out, n);
-      const qHat = pick(tq1, action).min(pick(tq2, action));
-
-      // V by expectile regression towards Q̂
-      const v = out.value;
-      const lossV = expectile(v, qHat, config.tau);
-
-      // Q regressed to r + γ(1 − done)V(s′), V(s′) from the online network on the next observation, detached
-      const vNext = stopGradient(rebuild(v, (leaf) => (leaf.name === 'x' && leaf.op === 'Input' ? nextX : undefined)));
-      const y = reward.add(done.neg().add(1).mul(vNext).mul(config.gamma));
-      const [q1, q2] = twin(out.q, n);
-      const q1a = pick(q1, action);
-      const q2a = pick(q2, action);
-      const lossQ = mse(q1a, y).add(mse(q2a, y));
+      const { action, mask, qHat, v, vNext, y, q1, q2, q1a, q2a, lossV, lossQ } = implicitCritic(g, out, dims, config, setTargets);
 
       // CQL: push down Q on every valid action, up on the data action
       const cql1 = maskLogits(q1, mask).logSumExp(-1).sub(q1a).mean();
