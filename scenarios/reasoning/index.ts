@@ -1,0 +1,15 @@
+export { ReasoningScenario, ReasonerSettings, Vocabulary, AdditionLevel, DigitSumLevel, SortLevel, CountdownLevel, FORMAT_TOKENS, MARKER_TOKENS, TASK_NAMES, TASK_SYMBOLS, reasoningJsonSchema } from './schema.js';
+export type { ReasoningLevel, TaskName } from './schema.js';
+export { parseReasoningScenario, loadReasoningFile, validateReasoningScenario, isReasoningFile } from './load.js';
+export { loadReasoningScenario, listReasoningScenarios, reasoningBuiltinDir, reasoningBuiltinFiles, reasoningBuiltinIds } from './registry.js';
+export type { ReasoningSummary } from './registry.js';
+export { Tokenizer, TokenizeError } from './tokenizer.js';
+export { parseCompletion, formatCompletion } from './format.js';
+export type { ParsedCompletion, Span } from './format.js';
+export { reason } from './reasoner.js';
+export type { Reasoning } from './reasoner.js';
+export { ReasoningTask } from './task.js';
+export type { Graded, ReasoningProblem, ScriptedSolution } from './task.js';
+export { TASKS, addition, countdown, digitSum, sort } from './tasks/index.js';
+export type { Problem, Step, TaskModule, Trace, Verdict } from './tasks/index.js';
+export { evaluate, ExpressionError } from './tasks/expression.js';
