@@ -3,7 +3,7 @@ import type { Observation, VisibleTurn } from './acts.js';
 import { checkAction } from './episode-core.js';
 import type { ScenarioContext } from './episode-core.js';
 import type { Turn } from './episode.js';
-import type { AgentEvent, ConversationEvent, UserEvent } from './events.js';
+import type { AgentEvent, ConversationEvent, UserEvent, VerifierEvent } from './events.js';
 import type { Decision } from './policy.js';
 import { fromReactor } from './reactor.js';
 
@@ -63,7 +63,8 @@ export const agent = fromReactor(
           c.view = f.updateView(s, e.agent === null ? f.initialView(s) : c.view, e.agent, e.user.act);
           c.history.push(e.user);
           if (!e.decide) {
-            toParent({ type: 'agent.ready' });
+            const ready: VerifierEvent = { type: 'agent.ready' };
+            defer(() => system.get('verifier')?.send(ready));
             return;
           }
           const obs: Observation = {

@@ -1,11 +1,11 @@
-import { assign, emit, enqueueActions, setup } from 'xstate';
-import type { EndReason } from './acts.js';
+import { enqueueActions, setup } from 'xstate';
 import { agent } from './agent.js';
 import type { DecisionSource } from './agent.js';
 import { episodeRecord, erroredEpisode } from './episode-core.js';
-import type { EpisodeSpec, EpisodeStreams, ScenarioContext } from './episode-core.js';
+import type { EpisodeSpec } from './episode-core.js';
+import type { ScenarioContext } from './episode-core.js';
 import type { Episode, Turn } from './episode.js';
-import type { AgentEvent, ConversationEvent, EpisodeEmitted, Privileged } from './events.js';
+import type { ConversationEvent, EpisodeEmitted, Transcript } from './events.js';
 import { addFinalReward } from './plain.js';
 import { imaginedUser } from './user.js';
 import { verifier } from './verifier.js';
@@ -25,26 +25,22 @@ interface ConversationContext {
   /** The episode being played. */
   spec: EpisodeSpec | null;
   label: string;
-  streams: EpisodeStreams | null;
-  persona: unknown;
-  /** The user's hidden state after the last exchange (for the oracle and the verifier's finish). */
-  state: unknown;
-  /** The transcript, appended in place (one array per episode, never copied). */
+  /** The episode's record, written by the verifier as the exchanges are judged. */
+  transcript: Transcript;
+  /** `transcript.turns` (read by step-by-step drivers between decisions). */
   turns: Turn[];
-  agentTurns: number;
-  reason: EndReason;
 }
-
-type Judged = Extract<ConversationEvent, { type: 'verifier.judged' }>;
 
 /**
  * One conversation slot: invokes the imagined user, the agent and the verifier once, then plays
  * episode after episode (`conversation.play`), emitting each Episode record (`episode`): the same
- * bytes `runEpisodePlain` gives. It owns the transcript and the termination rules: the verifier's
- * verdict first, then the user leaving, then the turn limit; a child's failure ends the episode as
- * errored. An exchange flows agent → user → verifier and arrives here judged, one event per turn.
+ * bytes `runEpisodePlain` gives. The exchanges go round the children (agent → user → verifier →
+ * agent; the verifier records them and applies the end rules), so the machine transitions twice
+ * per episode, not per turn: a statechart transition costs more than a light family's whole turn.
+ * It starts each episode with a fresh transcript, turns the verifier's final judgement into the
+ * Episode record, and ends the episode as errored when a child's family or policy call fails.
  *
- * idle ─play─▶ opening ─user.opened─▶ talking ⟲ verifier.judged ─end─▶ closing (agent.ready, then verifier.finished) ─▶ idle
+ * idle ─play─▶ talking ─verifier.finished | actor.failed─▶ idle
  */
 export const conversation = setup({
   types: {
@@ -54,128 +50,58 @@ export const conversation = setup({
     emitted: {} as EpisodeEmitted,
   },
   actors: { imaginedUser, agent, verifier },
-  actions: {
-    failed: enqueueActions(({ context: c, event, enqueue }) => {
-      if (event.type !== 'actor.failed') return;
-      if (event.turn && c.turns[c.turns.length - 1] !== event.turn) c.turns.push(event.turn);
-      enqueue.emit({ type: 'episode', episode: erroredEpisode(c.input.ctx, c.spec!, c.label, event.persona ?? c.persona, c.turns, event.error) });
-    }),
-  },
 }).createMachine({
   id: 'conversation',
-  context: ({ input }) => ({ input, spec: null, label: '', streams: null, persona: null, state: null, turns: [], agentTurns: 0, reason: 'turn-limit' }),
+  context: ({ input }) => {
+    const transcript: Transcript = { turns: [], persona: null };
+    return { input, spec: null, label: '', transcript, turns: transcript.turns };
+  },
   // Invoked once for the life of the slot: no per-turn or per-episode spawning.
   invoke: [
     { id: 'user', systemId: 'user', src: 'imaginedUser', input: ({ context }) => ({ ctx: context.input.ctx }) },
     { id: 'agent', systemId: 'agent', src: 'agent', input: ({ context: { input: i } }) => ({ ctx: i.ctx, decisions: i.decisions, policyName: i.policyName }) },
-    { id: 'verifier', systemId: 'verifier', src: 'verifier', input: ({ context }) => ({ ctx: context.input.ctx }) },
+    { id: 'verifier', systemId: 'verifier', src: 'verifier', input: ({ context: { input: i } }) => ({ ctx: i.ctx, privileged: i.privileged }) },
   ],
   initial: 'idle',
   states: {
     idle: {
       on: {
         'conversation.play': {
-          target: 'opening',
-          actions: [
-            assign(({ event: e }) => ({ spec: e.spec, label: e.label, streams: e.streams, persona: null, state: null, turns: [], agentTurns: 0, reason: 'turn-limit' as EndReason })),
-            enqueueActions(({ event: e, enqueue }) => {
-              const r = e.streams;
-              enqueue.sendTo('agent', { type: 'agent.start', rng: r.policy, rngText: r.agentText });
-              enqueue.sendTo('user', { type: 'user.open', rngPersona: r.persona, rng: r.user, rngText: r.userText });
-            }),
-          ],
-        },
-      },
-    },
-    opening: {
-      on: {
-        'user.opened': {
           target: 'talking',
+          // The context is updated in place (an `assign` would copy it each episode); nothing else reads it mid-transition.
           actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-            c.turns.push({ speaker: 'user', act: e.act, text: e.text, reward: 0 });
-            c.persona = e.persona;
-            c.state = e.state;
-            enqueue.sendTo('agent', observe(c, null, e, true));
+            const r = e.streams;
+            c.spec = e.spec;
+            c.label = e.label;
+            c.transcript = { turns: [], persona: null };
+            c.turns = c.transcript.turns;
+            enqueue.sendTo('verifier', { type: 'verifier.start', transcript: c.transcript, rng: r.verifier });
+            enqueue.sendTo('agent', { type: 'agent.start', rng: r.policy, rngText: r.agentText });
+            enqueue.sendTo('user', { type: 'user.open', rngPersona: r.persona, rng: r.user, rngText: r.userText });
           }),
         },
-        'actor.failed': { target: 'idle', actions: 'failed' },
       },
     },
     talking: {
       on: {
-        'verifier.judged': [
-          {
-            // renderUser failed after a judged exchange: the turn keeps its reward, the reply is lost.
-            guard: ({ event: e }) => e.textError !== undefined,
-            target: 'idle',
-            actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-              e.turn.reward = e.reward;
-              c.turns.push(e.turn);
-              enqueue.emit({ type: 'episode', episode: erroredEpisode(c.input.ctx, c.spec!, c.label, c.persona, c.turns, e.textError) });
-            }),
-          },
-          {
-            guard: ({ context: c, event: e }) => endReason(c, e) !== null,
-            target: 'closing',
-            actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-              c.reason = endReason(c, e)!;
-              record(c, e);
-              // The agent still folds in the last exchange (as the reference loop does) before the verifier finishes.
-              enqueue.sendTo('agent', observe(c, e.turn, e, false));
-            }),
-          },
-          {
-            actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-              record(c, e);
-              enqueue.sendTo('agent', observe(c, e.turn, e, true));
-            }),
-          },
-        ],
-        'actor.failed': { target: 'idle', actions: 'failed' },
-      },
-    },
-    closing: {
-      on: {
-        // The agent has folded in the last exchange: now the verifier's final judgement.
-        'agent.ready': {
-          actions: enqueueActions(({ context: c, enqueue }) => {
-            enqueue.sendTo('verifier', { type: 'verifier.finish', persona: c.persona, state: c.state, reason: c.reason, rng: c.streams!.verifier });
-          }),
-        },
         'verifier.finished': {
           target: 'idle',
-          actions: emit(({ context: c, event: e }) => {
-            addFinalReward(c.turns, e.reward);
-            const outcome: Episode['outcome'] = { reason: c.reason, success: e.success, finalReward: e.reward, ...(e.details ? { details: e.details } : {}) };
-            return { type: 'episode' as const, episode: episodeRecord(c.input.ctx, c.spec!, c.label, c.persona, c.turns, outcome) };
+          actions: enqueueActions(({ context: c, event: e, enqueue }) => {
+            const t = c.transcript;
+            addFinalReward(t.turns, e.reward);
+            const outcome: Episode['outcome'] = { reason: e.reason, success: e.success, finalReward: e.reward, ...(e.details ? { details: e.details } : {}) };
+            enqueue.emit({ type: 'episode', episode: episodeRecord(c.input.ctx, c.spec!, c.label, t.persona, t.turns, outcome) });
           }),
         },
-        'actor.failed': { target: 'idle', actions: 'failed' },
+        'actor.failed': {
+          target: 'idle',
+          actions: enqueueActions(({ context: c, event: e, enqueue }) => {
+            const t = c.transcript;
+            if (e.turn && t.turns[t.turns.length - 1] !== e.turn) t.turns.push(e.turn);
+            enqueue.emit({ type: 'episode', episode: erroredEpisode(c.input.ctx, c.spec!, c.label, e.persona ?? t.persona, t.turns, e.error) });
+          }),
+        },
       },
     },
   },
 });
-
-/** Puts the judged exchange into the transcript. */
-function record(c: ConversationContext, e: Judged): void {
-  e.turn.reward = e.reward;
-  c.turns.push(e.turn, { speaker: 'user', act: e.act, text: e.text, reward: 0 });
-  c.agentTurns++;
-  c.state = e.after;
-}
-
-/** Why the conversation ends after this exchange, or null to go on. */
-function endReason(c: ConversationContext, e: Judged): EndReason | null {
-  if (e.end) return e.end;
-  if (e.left) return 'user-left';
-  if (c.agentTurns + 1 >= c.input.ctx.scenario.maxTurns) return 'turn-limit';
-  return null;
-}
-
-function observe(c: ConversationContext, agentTurn: Turn | null, user: { act: Turn['act']; text: string }, decide: boolean): AgentEvent {
-  const privileged: Privileged | undefined = decide && c.input.privileged ? { persona: c.persona, state: c.state } : undefined;
-  return {
-    type: 'agent.observe', agent: agentTurn ? agentTurn.act : null, user: { speaker: 'user', act: user.act, text: user.text }, decide,
-    ...(privileged ? { privileged } : {}),
-  };
-}

@@ -6,10 +6,13 @@ import type { Decision } from './policy.js';
 
 /**
  * The messages of one conversation, named `<receiver>.<verb>` for commands and `<sender>.<verb>`
- * for reports. One exchange flows agent → user → verifier → conversation:
+ * for reports. An exchange goes round the three children without the conversation machine, which
+ * sees only an episode's start and end (its statechart transitions cost more than a light
+ * family's whole turn):
  *
- *   conversation ──agent.observe──▶ agent ──(decision request, batched)──▶ agent.decided
- *   agent ──user.hear──▶ user ──verifier.judge──▶ verifier ──verifier.judged──▶ conversation
+ *   verifier ──agent.observe──▶ agent ──(decision request, batched)──▶ agent.decided
+ *   agent ──user.hear──▶ user ──verifier.judge──▶ verifier (records, judges, applies the end rules)
+ *   … at the end: verifier ──agent.observe(decide: false)──▶ agent ──agent.ready──▶ verifier ──verifier.finished──▶ conversation
  */
 
 /** Hidden persona and state, shown only to privileged policies (the oracle). */
@@ -40,6 +43,16 @@ export type AgentEvent =
   | { type: 'agent.undecided'; error: unknown };
 
 // ---- to the verifier ------------------------------------------------------------------------
+/**
+ * The record of one episode, owned by the conversation and handed to the verifier, which appends
+ * each judged exchange in place (no copy per turn); the conversation reads it at the end or on a failure.
+ */
+export interface Transcript {
+  readonly turns: Turn[];
+  /** The hidden persona once the user has drawn it. */
+  persona: unknown;
+}
+
 export interface UserReply {
   /** The agent's turn this replies to. */
   readonly turn: Turn;
@@ -53,22 +66,24 @@ export interface UserReply {
 }
 
 export type VerifierEvent =
+  /** A new episode: the transcript to keep and the episode's `verifier` stream (for `finish`). */
+  | { type: 'verifier.start'; transcript: Transcript; rng: Rng }
+  /** The user's opening line, with the persona and hidden state it was drawn with. */
+  | { type: 'verifier.opening'; act: Act; text: string; persona: unknown; state: unknown }
   | ({ type: 'verifier.judge'; persona: unknown } & UserReply)
-  | { type: 'verifier.finish'; persona: unknown; state: unknown; reason: EndReason; rng: Rng };
+  /** The agent folded in the last exchange (asked with `decide: false`): time for the final judgement. */
+  | { type: 'agent.ready' };
 
 // ---- to the conversation --------------------------------------------------------------------
 export type ConversationEvent =
   /** Play one episode (the conversation is reused, episode after episode). */
   | { type: 'conversation.play'; spec: EpisodeSpec; label: string; streams: EpisodeStreams }
-  | { type: 'user.opened'; act: Act; text: string; persona: unknown; state: unknown }
-  /** A judged exchange: the agent's turn, the user's reply, the verifier's reward and verdict. */
-  | ({ type: 'verifier.judged'; reward: number; end?: 'success' | 'failure' | 'agent-ended' } & UserReply)
-  | { type: 'verifier.finished'; reward: number; success: boolean; details?: Record<string, number | string | boolean> }
-  /** The agent folded in the last exchange (asked with `decide: false`). */
-  | { type: 'agent.ready' }
+  /** The episode is over: why, and the verifier's final judgement. */
+  | { type: 'verifier.finished'; reason: EndReason; reward: number; success: boolean; details?: Record<string, number | string | boolean> }
   /**
    * A family or policy call threw inside a child: the episode ends as errored. `persona` when it was
-   * drawn before the failure; `turn` the agent turn in flight (it belongs to the transcript).
+   * drawn before the failure (and is not in the transcript yet); `turn` the agent turn in flight
+   * when it is not in the transcript yet (it belongs there).
    */
   | { type: 'actor.failed'; role: 'user' | 'agent' | 'verifier'; error: unknown; persona?: unknown; turn?: Turn };
 

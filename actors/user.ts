@@ -18,13 +18,14 @@ export interface UserContext {
 
 /**
  * The imagined user: holds the hidden persona and state, and answers through the family's `open`,
- * `respond` and `renderUser`. Its reply goes on to the verifier (system id `verifier`), which
- * judges the exchange. It only ever reacts (one state), hence a reactor rather than a statechart.
+ * `respond` and `renderUser`. Its opening line and its replies go to the verifier (system id
+ * `verifier`), which records and judges them. It only ever reacts (one state), hence a reactor rather than a statechart.
  */
 export const imaginedUser = fromReactor(
   (c: UserContext, event: UserEvent, { self, system, defer }) => {
     const { scenario: s, family: f } = c.ctx;
     const toParent = (e: ConversationEvent) => defer(() => self._parent?.send(e));
+    const toVerifier = (e: VerifierEvent) => defer(() => system.get('verifier')?.send(e));
     if (event.type === 'user.open') {
       c.persona = null;
       c.state = null;
@@ -36,7 +37,7 @@ export const imaginedUser = fromReactor(
         const o = f.open(s, c.persona, init, event.rng);
         const text = f.renderUser(s, c.persona, o.act, event.rngText);
         c.state = o.state;
-        toParent({ type: 'user.opened', act: o.act, text, persona: c.persona, state: o.state });
+        toVerifier({ type: 'verifier.opening', act: o.act, text, persona: c.persona, state: o.state });
       } catch (error) {
         // The persona (when drawn) goes into the errored episode, as in the reference loop.
         toParent({ type: 'actor.failed', role: 'user', error, persona: c.persona });
@@ -55,11 +56,10 @@ export const imaginedUser = fromReactor(
       } catch (err) {
         textError = err ?? new Error('renderUser threw');
       }
-      const judge: VerifierEvent = {
+      toVerifier({
         type: 'verifier.judge', persona: c.persona, turn: event.turn, act: r.act, text, textError, left: r.left === true,
         before, after: r.state,
-      };
-      defer(() => system.get('verifier')?.send(judge));
+      });
     } catch (error) {
       toParent({ type: 'actor.failed', role: 'user', error, turn: event.turn });
     }
