@@ -112,15 +112,9 @@ export function pick(x: Tensor, actions: Tensor): Tensor {
   return x.mul(x.graph.oneHot(actions, n, x.dtype)).sum(-1);
 }
 
-const DETACH_SCALE = 65536;
-
-/**
- * The value of x with no gradient (PyTorch's `.detach()`): x rounded to a multiple of 2^-16 through
- * an integer cast, which the autodiff treats as constant. The rounding (|error| < 1.6e-5) is far
- * below the noise of a TD target; values must stay below 2^31 / 2^16 = 32768 in magnitude.
- */
+/** The value of x with no gradient (PyTorch's `.detach()`): the builder's StopGradient, exact in value. */
 export function stopGradient(x: Tensor): Tensor {
-  return x.mul(DETACH_SCALE).cast('int64').cast(x.dtype).div(DETACH_SCALE);
+  return x.graph.stopGradient(x);
 }
 
 /**

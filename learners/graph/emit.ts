@@ -131,6 +131,9 @@ class Emitter {
         this.add('Clip', [ins[0], lo > -Infinity ? this.scalar(t.dtype, lo) : '', hi < Infinity ? this.scalar(t.dtype, hi) : ''], out);
         return;
       }
+      case 'StopGradient':
+        this.add('Identity', ins, out);
+        return;
       case 'Cast':
         this.add('Cast', ins, out, [attrInt('to', ELEM[a.to as DType])]);
         return;

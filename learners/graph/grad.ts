@@ -102,6 +102,8 @@ export const GRAD_RULES: Partial<Record<Op, GradRule>> = {
     return [inside ? g.where(inside, dy, 0) : dy];
   },
   Cast: ({ node, dy }) => [isFloat(node.inputs[0].dtype) ? dy.cast(node.inputs[0].dtype) : null],
+  // a leaf of the autodiff: its input gets nothing from it (see BLOCKS_GRADIENT)
+  StopGradient: () => [null],
 
   // --- elementwise functions
   Sqrt: ({ node, dy }) => [dy.div(node).mul(0.5)],
@@ -231,6 +233,12 @@ export const GRAD_RULES: Partial<Record<Op, GradRule>> = {
   },
 };
 
+/**
+ * Operators that no gradient crosses: nothing upstream of them is marked as needing a gradient
+ * on their account, so no backward nodes are built for that path.
+ */
+const BLOCKS_GRADIENT = new Set<Op>(['StopGradient']);
+
 /** Rules that need the incoming gradient at the node's full shape (the rest broadcast it). */
 const NEEDS_FULL_DY = new Set<Op>(['MatMul', 'Gemm', 'Reshape', 'Transpose', 'Concat', 'Slice', 'Pad', 'Gather', 'Softmax', 'LogSoftmax']);
 
@@ -287,7 +295,7 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): 
   order.sort((a, b) => a.id - b.id);
   const needs = new Set<number>();
   for (const t of order) {
-    if (wrtIds.has(t.id) || (isFloat(t.dtype) && t.inputs.some((x) => needs.has(x.id)))) needs.add(t.id);
+    if (wrtIds.has(t.id) || (isFloat(t.dtype) && !BLOCKS_GRADIENT.has(t.op) && t.inputs.some((x) => needs.has(x.id)))) needs.add(t.id);
   }
   const grads = new Map<number, Tensor>();
   grads.set(loss.id, seed ?? g.scalar(1, loss.dtype));

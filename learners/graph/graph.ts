@@ -90,6 +90,8 @@ export class Tensor {
   gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return this.graph.node('Gelu', [this], { approximate }); }
   clip(min = -Infinity, max = Infinity): Tensor { return this.graph.node('Clip', [this], { min, max }); }
   cast(to: DType): Tensor { return this.graph.node('Cast', [this], { to }); }
+  /** The same value with no gradient through it (PyTorch's `.detach()`); see {@link Graph.stopGradient}. */
+  stopGradient(): Tensor { return this.graph.stopGradient(this); }
 
   matmul(o: Tensor): Tensor { return this.graph.node('MatMul', [this, o]); }
   /** x Wᵀ + b over the last axis, with W stored as [out, in] like PyTorch's Linear. */
@@ -216,6 +218,15 @@ export class Graph {
     return this.node('Where', [cond, ta, tb]);
   }
 
+  /**
+   * x's value as a leaf of the autodiff: no gradient flows back through it (PyTorch's
+   * `.detach()`, JAX's `stop_gradient`), while other uses of x still get theirs. Emitted as
+   * an ONNX Identity, so the value is exact.
+   */
+  stopGradient(x: Tensor): Tensor {
+    return this.node('StopGradient', [x]);
+  }
+
   reduce(op: ReduceOp, x: Tensor, axes: number | readonly number[] | undefined, keepdims: boolean): Tensor {
     return this.node(op, [x], { axes: normAxes(axes, x.rank, op), keepdims: keepdims ? 1 : 0 });
   }
@@ -305,6 +316,9 @@ export class Graph {
       }
       case 'Cast':
         return attrs.to === x.dtype ? x : undefined;
+      case 'StopGradient':
+        // already without a gradient: another stop, a constant, or an integer/bool tensor
+        return x.op === 'StopGradient' || x.op === 'Const' || !isFloat(x.dtype) ? x : undefined;
       case 'Expand':
         return sameShape(infer('Expand', xs, attrs).shape, x.shape) ? x : undefined;
       case 'Neg': {

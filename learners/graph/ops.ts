@@ -30,6 +30,7 @@ export type Op =
   | 'Clip' // attrs min, max (numbers; ±Infinity for none)
   | 'Where' // (cond, a, b)
   | 'Cast' // attrs to
+  | 'StopGradient' // the input's value, with no gradient through it (emitted as Identity)
   // linear algebra
   | 'MatMul' // numpy matmul of rank >= 2 operands
   | 'Gemm' // 2-D: op(A) op(B) (+ C); attrs transA, transB
@@ -129,6 +130,8 @@ export function infer(op: Op, xs: readonly Operand[], attrs: Attrs): Inferred {
     }
     case 'Cast':
       return { dtype: attrs.to as DType, shape: [...xs[0].shape] };
+    case 'StopGradient':
+      return { dtype: xs[0].dtype, shape: [...xs[0].shape] };
     case 'MatMul': {
       const [a, b] = xs;
       const dtype = sameDtype(op, xs);
