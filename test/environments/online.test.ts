@@ -1,0 +1,187 @@
+// Online experience sources: masked sampling, and trajectories played with the current policy
+// (in-process; Piscina workers with central inference or local copies give the same ones).
+import test from 'ava';
+import { getScenario } from '../../scenarios/registry.js';
+import { Rng } from '../../scenarios/random.js';
+import { makeContext } from '../../actors/context.js';
+import { makeEncoder } from '../../environments/encoding/index.js';
+import { actionStream, maskedLogSoftmax, sampleMasked } from '../../environments/online/sampling.js';
+import { createInProcessSource } from '../../environments/online/in-process.js';
+import type { EpisodeRequest, InferFn, Trajectory } from '../../environments/online/types.js';
+import { mlpModel, sessionInfer } from './helpers/online-model.js';
+
+const BUILTINS = ['twenty-questions', 'travel-agent', 'teacher'] as const;
+
+function dims(id: string) {
+  const ctx = makeContext(getScenario(id));
+  return { obsSize: makeEncoder('structured', ctx).size, numActions: ctx.actions.length };
+}
+
+function requests(n: number, base = 100): EpisodeRequest[] {
+  return Array.from({ length: n }, (_, i) => ({ seed: base + (i >> 1), actionSeed: 7000 + i, group: i >> 1 }));
+}
+
+/** Trajectories equal: integers and flags exactly, floats to `tol` (logits may differ in the last bits across batch sizes). */
+function sameTrajectories(t: { is: (a: unknown, b: unknown, m?: string) => void; true: (a: boolean, m?: string) => void }, a: readonly Trajectory[], b: readonly Trajectory[], tol = 1e-5): void {
+  t.is(a.length, b.length);
+  a.forEach((x, i) => {
+    const y = b[i];
+    const m = `trajectory ${i} (seed ${x.seed}, actionSeed ${x.actionSeed})`;
+    t.is(x.seed, y.seed, m);
+    t.is(x.actionSeed, y.actionSeed, m);
+    t.is(x.group, y.group, m);
+    t.is(x.length, y.length, m);
+    t.is(Array.from(x.actions).join(), Array.from(y.actions).join(), m);
+    t.is(Array.from(x.mask).join(), Array.from(y.mask).join(), m);
+    t.is(Array.from(x.obs).join(), Array.from(y.obs).join(), m);
+    t.is(Array.from(x.rewards).join(), Array.from(y.rewards).join(), m);
+    t.is(Array.from(x.finalObs).join(), Array.from(y.finalObs).join(), m);
+    t.is(x.terminated, y.terminated, m);
+    t.is(x.truncated, y.truncated, m);
+    t.is(x.return, y.return, m);
+    t.is(x.success, y.success, m);
+    t.is(x.error, y.error, m);
+    for (let k = 0; k < x.length; k++) t.true(Math.abs(x.logProbs[k] - y.logProbs[k]) <= tol, `${m} turn ${k}: logProb ${x.logProbs[k]} vs ${y.logProbs[k]}`);
+  });
+}
+
+// ---------------------------------------------------------------- sampling
+
+test('sampling follows the softmax over valid actions (chi-square, fixed seed); masked actions never chosen', (t) => {
+  const logits = Float32Array.from([1, 0, 3, -1, 2, 0.5]);
+  const mask = [1, 1, 0, 1, 1, 1];
+  const valid = [0, 1, 3, 4, 5];
+  const z = valid.reduce((s, a) => s + Math.exp(logits[a]), 0);
+  const rng = Rng.from(11);
+  const counts = new Array<number>(6).fill(0);
+  const N = 20000;
+  for (let i = 0; i < N; i++) {
+    const { action, logProb } = sampleMasked(logits, 0, 6, mask, rng, 'test');
+    counts[action]++;
+    t.true(Math.abs(logProb - (logits[action] - Math.log(z))) < 1e-12);
+  }
+  t.is(counts[2], 0, 'the masked action (the largest logit) is never drawn');
+  let chi2 = 0;
+  for (const a of valid) {
+    const e = (N * Math.exp(logits[a])) / z;
+    chi2 += (counts[a] - e) ** 2 / e;
+  }
+  t.true(chi2 < 18.47, `chi-square ${chi2.toFixed(2)} with 4 degrees of freedom (p = 0.001 critical value 18.47)`);
+});
+
+test('maskedLogSoftmax: float64, -Infinity on masked actions, normalised over the valid ones', (t) => {
+  const logits = Float32Array.from([0, 0, 100, 0, 0, 1000]);
+  const lp = maskedLogSoftmax(logits, 2, 3, [true, false, true], 'x');
+  t.is(lp[1], -Infinity);
+  t.true(Math.abs(Math.exp(lp[0]) + Math.exp(lp[2]) - 1) < 1e-12);
+  // row at offset 2: logits 100, 0, 0 with the middle one masked
+  t.true(Math.abs(lp[2] + 100) < 1e-12 && Math.abs(lp[0]) < 1e-12, `${lp[0]}, ${lp[2]}`);
+});
+
+test('sampling errors: no valid action, non-finite logits (naming the episode)', (t) => {
+  t.throws(() => sampleMasked(Float32Array.from([1, 2]), 0, 2, [false, false], Rng.from(1), 'episode seed 42'), { message: /episode seed 42: no action is valid/ });
+  t.throws(() => sampleMasked(Float32Array.from([1, NaN]), 0, 2, [true, true], Rng.from(1), 'episode seed 43'), { message: /episode seed 43: .*logit for valid action 1 is NaN/ });
+  // a non-finite logit on a masked action is ignored (models may mask by -Infinity themselves)
+  t.is(sampleMasked(Float32Array.from([1, -Infinity]), 0, 2, [true, false], Rng.from(1), 'x').action, 0);
+});
+
+test('action streams: one per actionSeed, the same draws for the same seed', (t) => {
+  t.is(actionStream(5).float(), actionStream(5).float());
+  t.not(actionStream(5).float(), actionStream(6).float());
+  t.not(actionStream(5).float(), Rng.from(5).float(), 'not the root stream of an episode seeded with the same number');
+});
+
+// ---------------------------------------------------------------- in-process
+
+for (const id of BUILTINS) {
+  test(`in-process ${id}: trajectories line up with the policy, the record and the outcome`, async (t) => {
+    const { obsSize, numActions } = dims(id);
+    const model = mlpModel(obsSize, numActions, { hidden: [16], seed: 3, scale: 2 });
+    const learner = await sessionInfer(model, 4);
+    const source = createInProcessSource({ scenario: getScenario(id), encoder: 'structured', concurrency: 8 }, learner.infer);
+    t.is(source.obsSize, obsSize);
+    const reqs = requests(24);
+    const trajs = await source.collect(reqs);
+    t.is(trajs.length, reqs.length);
+    let truncated = 0;
+    for (const [i, tr] of trajs.entries()) {
+      t.is(tr.seed, reqs[i].seed);
+      t.is(tr.actionSeed, reqs[i].actionSeed);
+      t.is(tr.group, reqs[i].group);
+      t.is(tr.error, undefined);
+      t.is(tr.policyVersion, 4);
+      t.true(tr.length > 0);
+      t.is(tr.obs.length, tr.length * obsSize);
+      t.is(tr.mask.length, tr.length * numActions);
+      t.is(tr.actions.length, tr.length);
+      t.is(tr.terminated, !tr.truncated);
+      const sum = tr.rewards.reduce((s, r) => s + r, 0);
+      t.true(Math.abs(sum - tr.return) < 1e-4, `rewards sum ${sum} = return ${tr.return}`);
+      for (let k = 0; k < tr.length; k++) t.is(tr.mask[k * numActions + tr.actions[k]], 1, 'the action was valid');
+      if (tr.truncated) {
+        truncated++;
+        t.true(tr.finalObs.some((v) => v !== 0), 'a truncated trajectory bootstraps from its final observation');
+      } else t.true(tr.finalObs.every((v) => v === 0));
+      // logProbs are the model's masked log-softmax at the recorded observations
+      const { logits } = await learner.infer(tr.obs.slice(), tr.length);
+      for (let k = 0; k < tr.length; k++) {
+        const lp = maskedLogSoftmax(logits, k * numActions, numActions, tr.mask.subarray(k * numActions, (k + 1) * numActions), 'check');
+        t.true(Math.abs(lp[tr.actions[k]] - tr.logProbs[k]) < 1e-4, `turn ${k}: ${lp[tr.actions[k]]} vs ${tr.logProbs[k]}`);
+      }
+    }
+    t.log(`${id}: ${truncated}/${trajs.length} truncated, stats ${JSON.stringify(source.stats)}`);
+    t.true(source.stats.maxBatch > 1, 'decisions were batched');
+    await source.close();
+    await learner.release();
+  });
+}
+
+test('in-process: the same requests give the same trajectories whatever K; duplicates of a request agree', async (t) => {
+  const id = 'travel-agent';
+  const { obsSize, numActions } = dims(id);
+  const learner = await sessionInfer(mlpModel(obsSize, numActions, { hidden: [16], seed: 5, scale: 2 }));
+  const reqs = requests(16);
+  const a = await createInProcessSource({ scenario: getScenario(id), encoder: 'structured', concurrency: 1 }, learner.infer).collect(reqs);
+  const b = await createInProcessSource({ scenario: getScenario(id), encoder: 'structured', concurrency: 16 }, learner.infer).collect([...reqs, reqs[3]]);
+  sameTrajectories(t, a, b.slice(0, 16));
+  sameTrajectories(t, [b[3]], [b[16]]);
+  // GRPO: one seed, several action streams: the same opening, and (with a stochastic policy) different play
+  const differs = reqs.some((r, i) => i % 2 === 0 && Array.from(a[i].actions).join() !== Array.from(a[i + 1].actions).join());
+  t.true(differs, 'different action seeds on the same episode seed sample different actions');
+  t.is(Array.from(a[0].obs.subarray(0, obsSize)).join(), Array.from(a[1].obs.subarray(0, obsSize)).join());
+  await learner.release();
+});
+
+test('in-process: turn-limit episodes are truncated with a final observation (uniform policy, 3 turns)', async (t) => {
+  const scenario = { ...getScenario('travel-agent'), maxTurns: 3 };
+  const { numActions } = dims('travel-agent');
+  const zeros: InferFn = (_obs, rows) => Promise.resolve({ logits: new Float32Array(rows * numActions), version: 0 });
+  const trajs = await createInProcessSource({ scenario, encoder: 'text' }, zeros).collect(requests(20));
+  const cut = trajs.filter((x) => x.truncated);
+  t.true(cut.length > 0, 'a uniform policy runs into a 3-turn limit');
+  for (const x of cut) {
+    t.is(x.length, 3);
+    t.false(x.terminated);
+    t.true(x.finalObs.some((v) => v !== 0));
+    t.not(Array.from(x.finalObs).join(), Array.from(x.obs.subarray(2 * x.finalObs.length)).join(), 'the observation after the last turn, not before it');
+  }
+});
+
+test('in-process errors: an infer that throws or answers the wrong size rejects collect; non-finite logits error the episode', async (t) => {
+  const id = 'teacher';
+  const { numActions } = dims(id);
+  const scenario = getScenario(id);
+  const failing: InferFn = () => Promise.reject(new Error('device lost'));
+  await t.throwsAsync(createInProcessSource({ scenario, encoder: 'structured' }, failing).collect(requests(6)), { message: 'device lost' });
+  const short: InferFn = (_o, rows) => Promise.resolve({ logits: new Float32Array(rows), version: 0 });
+  await t.throwsAsync(createInProcessSource({ scenario, encoder: 'structured' }, short).collect(requests(2)), { message: new RegExp(`returned \\d+ logits for \\d+ rows of ${numActions} actions`) });
+  const nan: InferFn = (_o, rows) => Promise.resolve({ logits: new Float32Array(rows * numActions).fill(NaN), version: 0 });
+  const trajs = await createInProcessSource({ scenario, encoder: 'structured', concurrency: 4 }, nan).collect(requests(6));
+  for (const x of trajs) {
+    t.regex(x.error ?? '', new RegExp(`episode seed ${x.seed} \\(actionSeed ${x.actionSeed}\\).*NaN`));
+    t.false(x.terminated || x.truncated);
+    t.is(x.length, 0);
+  }
+  t.throws(() => createInProcessSource({ scenario, encoder: 'structured', concurrency: 0 }, nan), { message: /options.concurrency must be a positive integer, got 0/ });
+  await t.throwsAsync(createInProcessSource({ scenario, encoder: 'structured' }, nan).collect([{ seed: -1, actionSeed: 0 }]), { message: /requests\[0\].seed/ });
+});
