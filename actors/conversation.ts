@@ -5,7 +5,7 @@ import { episodeRecord, erroredEpisode } from './episode-core.js';
 import type { EpisodeSpec } from './episode-core.js';
 import type { ScenarioContext } from './episode-core.js';
 import type { Episode, Turn } from './episode.js';
-import type { ConversationEvent, EpisodeEmitted, Transcript } from './events.js';
+import type { AgentEvent, ConversationEvent, EpisodeEmitted, Transcript, UserEvent, VerifierEvent } from './events.js';
 import { addFinalReward } from './plain.js';
 import { imaginedUser } from './user.js';
 import { verifier } from './verifier.js';
@@ -18,6 +18,20 @@ export interface ConversationInput {
   readonly policyName: string;
   /** Whether the agent's observations carry the hidden persona and state. */
   readonly privileged: boolean;
+  /**
+   * Where the next episode comes from once one ends (a runner's queue): the conversation goes
+   * straight on with it instead of waiting idle for `conversation.play`. Without it, it goes idle.
+   */
+  readonly episodes?: EpisodeSource;
+}
+
+/** What a `conversation.play` carries: the episode, its policy label and its random streams. */
+export type Play = Omit<Extract<ConversationEvent, { type: 'conversation.play' }>, 'type'>;
+
+export interface EpisodeSource {
+  /** Whether `next` has an episode (pure: a guard asks it). */
+  more(): boolean;
+  next(): Play;
 }
 
 interface ConversationContext {
@@ -40,7 +54,7 @@ interface ConversationContext {
  * It starts each episode with a fresh transcript, turns the verifier's final judgement into the
  * Episode record, and ends the episode as errored when a child's family or policy call fails.
  *
- * idle ─play─▶ talking ─verifier.finished | actor.failed─▶ idle
+ * idle ─play─▶ talking ⟲ verifier.finished | actor.failed (next episode from `input.episodes`) ─(none left)─▶ idle
  */
 export const conversation = setup({
   types: {
@@ -50,6 +64,7 @@ export const conversation = setup({
     emitted: {} as EpisodeEmitted,
   },
   actors: { imaginedUser, agent, verifier },
+  guards: { more: ({ context }) => context.input.episodes?.more() === true },
 }).createMachine({
   id: 'conversation',
   context: ({ input }) => {
@@ -68,40 +83,50 @@ export const conversation = setup({
       on: {
         'conversation.play': {
           target: 'talking',
-          // The context is updated in place (an `assign` would copy it each episode); nothing else reads it mid-transition.
-          actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-            const r = e.streams;
-            c.spec = e.spec;
-            c.label = e.label;
-            c.transcript = { turns: [], persona: null };
-            c.turns = c.transcript.turns;
-            enqueue.sendTo('verifier', { type: 'verifier.start', transcript: c.transcript, rng: r.verifier });
-            enqueue.sendTo('agent', { type: 'agent.start', rng: r.policy, rngText: r.agentText });
-            enqueue.sendTo('user', { type: 'user.open', rngPersona: r.persona, rng: r.user, rngText: r.userText });
-          }),
+          actions: enqueueActions(({ context, event, enqueue }) => start(context, event, enqueue)),
         },
       },
     },
     talking: {
       on: {
-        'verifier.finished': {
-          target: 'idle',
-          actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-            const t = c.transcript;
-            addFinalReward(t.turns, e.reward);
-            const outcome: Episode['outcome'] = { reason: e.reason, success: e.success, finalReward: e.reward, ...(e.details ? { details: e.details } : {}) };
-            enqueue.emit({ type: 'episode', episode: episodeRecord(c.input.ctx, c.spec!, c.label, t.persona, t.turns, outcome) });
-          }),
-        },
-        'actor.failed': {
-          target: 'idle',
-          actions: enqueueActions(({ context: c, event: e, enqueue }) => {
-            const t = c.transcript;
-            if (e.turn && t.turns[t.turns.length - 1] !== e.turn) t.turns.push(e.turn);
-            enqueue.emit({ type: 'episode', episode: erroredEpisode(c.input.ctx, c.spec!, c.label, e.persona ?? t.persona, t.turns, e.error) });
-          }),
-        },
+        // With a queue behind it the conversation goes on in `talking` (one targetless transition
+        // per episode, a third of what idle and back costs); else it rests in `idle`.
+        'verifier.finished': [
+          { guard: 'more', actions: enqueueActions(({ context, event, enqueue }) => { finished(context, event, enqueue); start(context, context.input.episodes!.next(), enqueue); }) },
+          { target: 'idle', actions: enqueueActions(({ context, event, enqueue }) => finished(context, event, enqueue)) },
+        ],
+        'actor.failed': [
+          { guard: 'more', actions: enqueueActions(({ context, event, enqueue }) => { failed(context, event, enqueue); start(context, context.input.episodes!.next(), enqueue); }) },
+          { target: 'idle', actions: enqueueActions(({ context, event, enqueue }) => failed(context, event, enqueue)) },
+        ],
       },
     },
   },
 });
+
+type Enqueue = { sendTo: (to: 'user' | 'agent' | 'verifier', e: UserEvent | AgentEvent | VerifierEvent) => void; emit: (e: EpisodeEmitted) => void };
+
+/** A new episode: a fresh transcript, and each child told to start. The context is updated in place (an `assign` would copy it). */
+function start(c: ConversationContext, p: Play, enqueue: Enqueue): void {
+  const r = p.streams;
+  c.spec = p.spec;
+  c.label = p.label;
+  c.transcript = { turns: [], persona: null };
+  c.turns = c.transcript.turns;
+  enqueue.sendTo('verifier', { type: 'verifier.start', transcript: c.transcript, rng: r.verifier });
+  enqueue.sendTo('agent', { type: 'agent.start', rng: r.policy, rngText: r.agentText });
+  enqueue.sendTo('user', { type: 'user.open', rngPersona: r.persona, rng: r.user, rngText: r.userText });
+}
+
+function finished(c: ConversationContext, e: Extract<ConversationEvent, { type: 'verifier.finished' }>, enqueue: Enqueue): void {
+  const t = c.transcript;
+  addFinalReward(t.turns, e.reward);
+  const outcome: Episode['outcome'] = { reason: e.reason, success: e.success, finalReward: e.reward, ...(e.details ? { details: e.details } : {}) };
+  enqueue.emit({ type: 'episode', episode: episodeRecord(c.input.ctx, c.spec!, c.label, t.persona, t.turns, outcome) });
+}
+
+function failed(c: ConversationContext, e: Extract<ConversationEvent, { type: 'actor.failed' }>, enqueue: Enqueue): void {
+  const t = c.transcript;
+  if (e.turn && t.turns[t.turns.length - 1] !== e.turn) t.turns.push(e.turn);
+  enqueue.emit({ type: 'episode', episode: erroredEpisode(c.input.ctx, c.spec!, c.label, e.persona ?? t.persona, t.turns, e.error) });
+}

@@ -3,6 +3,7 @@ import type { Actor } from 'xstate';
 import { Batcher } from './batcher.js';
 import type { BatchStats } from './batcher.js';
 import { conversation } from './conversation.js';
+import type { EpisodeSource } from './conversation.js';
 import { episodeStreams, erroredEpisode } from './episode-core.js';
 import type { EpisodeSpec, ScenarioContext } from './episode-core.js';
 import type { Episode } from './episode.js';
@@ -41,23 +42,30 @@ export function runEpisodes(ctx: ScenarioContext, policy: Policy, specs: readonl
     let done = 0;
     let stopped = false;
 
-    /** A slot: one conversation actor system that plays episodes one after another. */
+    /** A slot: one conversation actor system that plays episodes one after another, pulling them from the run's queue. */
     const openSlot = () => {
-      let current = -1;
-      let label = policy.name;
-      const actor: Actor<typeof conversation> = createActor(conversation, { input });
-      const playNext = () => {
-        if (stopped || next >= specs.length) { actor.stop(); return; }
-        current = next++;
-        const spec = specs[current];
-        const streams = episodeStreams(spec.seed);
-        label = policy.name;
-        try { label = policy.nameFor?.(streams.policy) ?? policy.name; } catch { /* recorded under the policy's name */ }
-        batcher.join();
-        actor.send({ type: 'conversation.play', spec, label, streams });
+      // Positions (in `specs`) of the slot's episodes not yet emitted, oldest first: the next
+      // episode is taken (inside the transition) before the previous one's record is delivered.
+      const playing: number[] = [];
+      const labels: string[] = [];
+      const episodes: EpisodeSource = {
+        more: () => !stopped && next < specs.length,
+        next: () => {
+          const i = next++;
+          const spec = specs[i];
+          const streams = episodeStreams(spec.seed);
+          let label = policy.name;
+          try { label = policy.nameFor?.(streams.policy) ?? policy.name; } catch { /* recorded under the policy's name */ }
+          playing.push(i);
+          labels.push(label);
+          batcher.join();
+          return { spec, label, streams };
+        },
       };
+      const actor: Actor<typeof conversation> = createActor(conversation, { input: { ...input, episodes } });
       const finish = (episode: Episode) => {
-        results[current] = episode;
+        results[playing.shift()!] = episode;
+        labels.shift();
         done++;
         batcher.leave();
         try {
@@ -74,17 +82,18 @@ export function runEpisodes(ctx: ScenarioContext, policy: Policy, specs: readonl
       };
       actor.on('episode', ({ episode }) => {
         finish(episode);
-        playNext();
+        if (playing.length === 0) actor.stop(); // nothing left for this slot: the conversation went idle
       });
       actor.subscribe({
         // Not expected (children catch family and policy errors); the slot is lost, the run goes on.
         error: (err) => {
-          if (current >= 0 && results[current] === undefined) finish(erroredEpisode(ctx, specs[current], label, null, [], err));
+          if (playing.length > 0) finish(erroredEpisode(ctx, specs[playing[0]], labels[0], null, [], err));
           if (!stopped && next < specs.length) openSlot();
         },
       });
       actor.start();
-      playNext();
+      if (episodes.more()) actor.send({ type: 'conversation.play', ...episodes.next() });
+      else actor.stop();
     };
 
     for (let s = 0; s < Math.min(k, specs.length); s++) openSlot();
