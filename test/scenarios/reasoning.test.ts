@@ -198,3 +198,29 @@ test('verifier accepts any correct countdown expression, not only the reference'
   t.deepEqual(evaluate(['(', '2', '5', '-', '4', ')', '*', '3', '-', '7']), { value: 56, numbers: [25, 4, 3, 7] });
   t.is(evaluate(['2', '-', '3', '-', '4']).value, -5, 'left-associative');
 });
+
+test('with each built-in\'s own reasoner settings, scripted completions fit its maxTokens', (t) => {
+  for (const id of IDS) {
+    const task = tasks[id];
+    for (let level = 1; level <= task.levels; level++) {
+      for (let seed = 0; seed < 60; seed++) {
+        const n = task.solve(problem(task, seed, level), Rng.from(seed)).completion.length;
+        if (n > task.scenario.maxTokens) t.fail(`${id} level ${level} seed ${seed}: ${n} tokens`);
+      }
+    }
+  }
+  t.pass();
+});
+
+test('the step separator is the scenario\'s own token (a newline token works as well as <sep>)', (t) => {
+  const base = loadReasoningScenario('digit-sum');
+  const task = new ReasoningTask({ ...base, vocabulary: { separator: '<nl>', tokens: [...base.vocabulary.tokens.filter((x) => x !== '<sep>'), '<nl>'] } });
+  const p = problem(task, 1, 1);
+  const { completion } = task.solve(p, Rng.from(1), CLEAN);
+  const symbols = task.tokenizer.symbols(completion);
+  t.false(symbols.includes('<sep>'));
+  const g = task.grade(p, completion);
+  t.true(g.correct);
+  t.is(g.segments.length, symbols.filter((x) => x === '<nl>').length + 1);
+  t.is(g.segments.length, (p.problem.meta as { digits: number[] }).digits.length, 'one segment per digit');
+});
