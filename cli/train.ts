@@ -8,15 +8,33 @@ import { readManifest } from '../environments/dataset/writer.js';
 import { ENCODER_KINDS, makeEncoder } from '../environments/encoding/index.js';
 import type { EncoderKind } from '../environments/encoding/encoder.js';
 import { loadTransitions, type LoadedTransitions } from '../environments/offline/load.js';
+import cliProgress from 'cli-progress';
+import { ONLINE_ALGORITHMS, type OnlineAlgorithm, type OnlineAlgorithmName, type OnlineDims } from '../learners/algorithms/online-common.js';
+import { trainOnline, type OnlineMetricsRow } from '../learners/algorithms/online.js';
+import { createEnvSource } from '../learners/algorithms/online-env-source.js';
+import { loadBasePolicy } from '../learners/algorithms/online-init.js';
+import { ppo } from '../learners/algorithms/ppo.js';
+import { grpo } from '../learners/algorithms/grpo.js';
+import { reinforce } from '../learners/algorithms/reinforce.js';
+import { PolicyError, logitScores, writePolicyCheckpoint } from '../learners/policies/checkpoint.js';
 import { ALGORITHMS, ConfigError, TRAINER_FILE, exportPolicy, makeAlgorithm, trainOffline, type AlgorithmName, type MetricsRow } from '../learners/algorithms/index.js';
 import { DeviceUnavailableError } from '../learners/runtime/device.js';
 import { builtinIds } from '../scenarios/registry.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, Output, fmt, intOption, parseOptions, progress } from './common.js';
 import { loadScenario } from './shared.js';
 
+const ALL_ALGORITHMS = [...ALGORITHMS, ...ONLINE_ALGORITHMS] as const;
+
 const Options = z.object({
-  algo: z.enum(ALGORITHMS, { error: `expected one of: ${ALGORITHMS.join(', ')}` }),
-  data: z.string({ error: 'expected a dataset directory, e.g. --data data/travel' }).min(1),
+  algo: z.enum(ALL_ALGORITHMS, { error: `expected one of: ${ALL_ALGORITHMS.join(', ')}` }),
+  data: z.string().min(1).optional(),
+  episodes: intOption('the number of training episodes', 1, 1_000_000_000).optional(),
+  init: z.string().min(1).optional(),
+  workers: intOption('the number of rollout workers', 0, 1024).optional(),
+  source: z.enum(['central', 'local'], { error: 'expected central or local' }).default('central'),
+  evalEvery: intOption('iterations between evaluations', 0).optional(),
+  evalEpisodes: intOption('evaluation episodes', 1).optional(),
+  evalSeed: intOption('the evaluation seed', 0, 0xffffffff).optional(),
   out: z.string({ error: 'expected the checkpoint directory, e.g. --out runs/ilql' }).min(1),
   scenario: z.string().min(1).optional(),
   steps: intOption('the number of gradient steps', 1, 1_000_000_000).optional(),
@@ -26,7 +44,7 @@ const Options = z.object({
   seed: intOption('the training seed', 0, 0xffffffff),
   threads: intOption('onnxruntime threads', 1, 1024).optional(),
   logEvery: intOption('steps between metrics lines', 1),
-  checkpointEvery: intOption('steps between checkpoints', 1),
+  checkpointEvery: intOption('steps (online: iterations) between checkpoints', 1).optional(),
   resume: z.boolean().default(false),
   force: z.boolean().default(false),
   allowPartial: z.boolean().default(false),
@@ -34,7 +52,7 @@ const Options = z.object({
 });
 
 /** `--config` as inline JSON or a .json file: fields of the algorithm's config (see learners/algorithms/<algo>.config.ts). */
-function readConfig(arg: string | undefined): Record<string, unknown> {
+export function readConfig(arg: string | undefined): Record<string, unknown> {
   if (!arg) return {};
   let text = arg;
   if (!arg.trim().startsWith('{')) {
@@ -76,7 +94,7 @@ export interface TrainCommandResult {
 }
 
 /** Prints one metrics line on stderr (non-TTY runs: a line per log interval keeps logs readable). */
-function metricsLine(r: MetricsRow): string {
+export function metricsLine(r: MetricsRow): string {
   const keys = Object.keys(r).filter((k) => k.startsWith('loss') || k === 'q_mean' || k === 'v_mean');
   return `train: step ${r.step} ` + keys.map((k) => `${k} ${fmt(r[k], 4)}`).join(' ');
 }
@@ -84,9 +102,16 @@ function metricsLine(r: MetricsRow): string {
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train an agent offline on a dataset (BC, filtered BC, ILQL, IQL/AWR) and write a policy checkpoint')
-    .option('-a, --algo <name>', `algorithm: ${ALGORITHMS.join(', ')}`)
-    .option('-d, --data <dir>', 'dataset directory (from `reverie generate`)')
+    .description('train an agent offline on a dataset (BC, filtered BC, ILQL, IQL/AWR) or online against imagined users (PPO, GRPO, REINFORCE) and write a policy checkpoint')
+    .option('-a, --algo <name>', `algorithm: ${ALGORITHMS.join(', ')} (offline, need --data); ${ONLINE_ALGORITHMS.join(', ')} (online, need --scenario and --episodes)`)
+    .option('-d, --data <dir>', 'offline: dataset directory (from `reverie generate`)')
+    .option('-n, --episodes <n>', 'online: training episodes')
+    .option('--init <dir>', 'online: start from this policy checkpoint (e.g. an ILQL one): its scores stay as a frozen base the trained logits are added to')
+    .option('-w, --workers <w>', 'online: rollout workers; 0 = play in this process (default 0)')
+    .option('--source <kind>', 'online, with --workers ≥ 1: central (the learner batches every worker\'s decisions) or local (workers run the published model)', 'central')
+    .option('--eval-every <n>', 'online: iterations between evaluations on held-out seeds (0: only at the end; default 10)')
+    .option('--eval-episodes <n>', 'online: held-out episodes per evaluation (default 200)')
+    .option('--eval-seed <s>', 'online: held-out episode i plays seed derive(s, i), as `reverie eval --seed s` (default 1000)')
     .option('-o, --out <dir>', 'checkpoint directory: policy.json + policy.onnx, trainer.ckpt, metrics.jsonl')
     .option('-s, --scenario <id|file>', 'scenario to train against (default: the built-in of the dataset\'s scenario id, else the dataset\'s own copy)')
     .option('--steps <n>', 'gradient steps (default: the algorithm config\'s)')
@@ -96,16 +121,23 @@ export function registerTrain(program: Command): void {
     .option('--seed <s>', 'seed of the initial weights and of the minibatches', '0')
     .option('--threads <n>', 'onnxruntime threads (default: one per core)')
     .option('--log-every <n>', 'steps between lines of metrics.jsonl', '50')
-    .option('--checkpoint-every <n>', 'steps between trainer checkpoints (one is always written at the end)', '500')
+    .option('--checkpoint-every <n>', 'steps (online: iterations) between trainer checkpoints (one is always written at the end; default 500, online 10)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--force', 'start over in an --out that already holds a run')
     .option('--allow-partial', 'use what a killed generation left: skip a cut-off last line, read an unfinished dataset')
     .option('--json', 'print one JSON object on stdout (human text goes to stderr)')
-    .addHelpText('after', '\nExamples:\n  $ reverie train --algo ilql --data data/travel --out runs/ilql --steps 3000\n  $ reverie train --algo ilql --data data/travel --out runs/ilql --resume      # after an interruption\n  $ reverie eval --scenario travel-agent --policy runs/ilql --episodes 2000')
+    .addHelpText('after', '\nExamples:\n  $ reverie train --algo ppo --scenario travel-agent --episodes 100000 --out runs/ppo\n  $ reverie train --algo ppo --scenario travel-agent --episodes 20000 --init runs/ilql --out runs/ppo-ilql\n  $ reverie train --algo ilql --data data/travel --out runs/ilql --steps 3000\n  $ reverie train --algo ilql --data data/travel --out runs/ilql --resume      # after an interruption\n  $ reverie eval --scenario travel-agent --policy runs/ilql --episodes 2000')
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(Options, raw);
       const out = new Output(o.json);
-      const r = await runTrain({ ...o, encoder: o.encoder as EncoderKind, config: readConfig(o.config) }, out);
+      if (isOnline(o.algo)) {
+        const r = await runTrainOnline({ ...o, algo: o.algo, encoder: o.encoder as EncoderKind, config: readConfig(o.config) }, out);
+        out.result({ command: 'train', ...r }, onlineSummary(r));
+        return;
+      }
+      if (!o.data) throw new CliError(`--data: required for --algo ${o.algo}: a dataset directory, e.g. --data data/travel (from \`reverie generate\`)`, EXIT_USAGE);
+      for (const k of ['episodes', 'init', 'workers'] as const) if (o[k] !== undefined) throw new CliError(`--${k}: only for the online algorithms (${ONLINE_ALGORITHMS.join(', ')}), not --algo ${o.algo}`, EXIT_USAGE);
+      const r = await runTrain({ ...o, algo: o.algo, data: o.data, checkpointEvery: o.checkpointEvery ?? 500, encoder: o.encoder as EncoderKind, config: readConfig(o.config) }, out);
       out.result({ command: 'train', ...r }, [
         `wrote ${r.out}: ${r.algo} policy after ${r.steps} steps${r.resumedFrom ? ` (resumed from step ${r.resumedFrom})` : ''} on ${r.transitions} transitions`,
         `  ${fmt(r.seconds, 1)} s, ${Math.round(r.samplesPerSecond)} samples/s`,
@@ -194,4 +226,171 @@ export async function runTrain(o: RunTrainOptions, out: Output): Promise<TrainCo
     final: run.last,
     transitions: t.count,
   };
+}
+
+// ------------------------------------------------------------------ online: PPO, GRPO, REINFORCE
+
+export function isOnline(algo: string): algo is OnlineAlgorithmName {
+  return (ONLINE_ALGORITHMS as readonly string[]).includes(algo);
+}
+
+export interface RunTrainOnlineOptions {
+  readonly algo: OnlineAlgorithmName;
+  readonly scenario?: string;
+  readonly out: string;
+  readonly episodes?: number;
+  readonly init?: string;
+  readonly workers?: number;
+  readonly source: 'central' | 'local';
+  readonly config: Record<string, unknown>;
+  readonly encoder: EncoderKind;
+  readonly device: string;
+  readonly seed: number;
+  readonly threads?: number;
+  readonly evalEvery?: number;
+  readonly evalEpisodes?: number;
+  readonly evalSeed?: number;
+  readonly checkpointEvery?: number;
+  readonly resume: boolean;
+  readonly force: boolean;
+  readonly data?: string;
+  readonly steps?: number;
+}
+
+export interface TrainOnlineCommandResult {
+  readonly out: string;
+  readonly algo: OnlineAlgorithmName;
+  readonly scenario: string;
+  readonly episodes: number;
+  readonly iterations: number;
+  readonly updates: number;
+  readonly resumedFrom: number;
+  readonly seconds: number;
+  readonly episodesPerSecond: number;
+  readonly init: string | null;
+  readonly source: string;
+  readonly final: OnlineMetricsRow | undefined;
+}
+
+function buildOnline(algo: OnlineAlgorithmName, dims: OnlineDims, config: Record<string, unknown>, seed: number, base: boolean): OnlineAlgorithm {
+  switch (algo) {
+    case 'ppo': return ppo(dims, config, seed, { base });
+    case 'grpo': return grpo(dims, config, seed, { base });
+    case 'reinforce': return reinforce(dims, config, seed, { base });
+  }
+}
+
+/** A progress bar of episodes with episodes/s and the mean return of the last iteration. */
+function onlineBar(label: string) {
+  const t0 = performance.now();
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { stream: process.stderr, format: `${label} [{bar}] {percentage}% | {value}/{total} episodes | {rate} episodes/s | return {ret} | eta {eta_formatted}`, hideCursor: false, clearOnComplete: true, etaBuffer: 20 },
+      cliProgress.Presets.shades_classic,
+    );
+    let first = -1;
+    return {
+      update(done: number, total: number, ret?: number) {
+        if (first < 0) {
+          first = done;
+          bar.start(total, done, { rate: 0, ret: '-' });
+        }
+        const s = (performance.now() - t0) / 1000;
+        bar.update(done, { rate: s > 0 ? Math.round((done - first) / s) : 0, ...(ret !== undefined ? { ret: fmt(ret, 3) } : {}) });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let last = 0;
+  let first = -1;
+  return {
+    update(done: number, total: number, ret?: number) {
+      if (first < 0) first = done;
+      const now = performance.now();
+      if (now - last < 5000 && done < total) return;
+      last = now;
+      const s = (now - t0) / 1000;
+      process.stderr.write(`${label}: ${done}/${total} episodes (${total ? Math.floor((100 * done) / total) : 100}%), ${s > 0 ? Math.round((done - first) / s) : 0} episodes/s${ret !== undefined ? `, return ${fmt(ret, 3)}` : ''}\n`);
+    },
+    stop() {},
+  };
+}
+
+/** The online train command's work: build the algorithm and the source, train, write the policy checkpoint. */
+export async function runTrainOnline(o: RunTrainOnlineOptions, out: Output): Promise<TrainOnlineCommandResult> {
+  if (o.data !== undefined) throw new CliError(`--data: --algo ${o.algo} trains online, from episodes it plays itself; drop --data (offline algorithms: ${ALGORITHMS.join(', ')})`, EXIT_USAGE);
+  if (o.steps !== undefined) throw new CliError(`--steps: --algo ${o.algo} counts --episodes, not steps`, EXIT_USAGE);
+  if (!o.scenario) throw new CliError('--scenario: required for online training: a built-in scenario id (see `reverie scenarios list`) or a scenario file', EXIT_USAGE);
+  if (o.episodes === undefined) throw new CliError('--episodes: required for online training, e.g. --episodes 50000', EXIT_USAGE);
+  if (o.resume && o.force) throw new CliError('--resume and --force cannot be used together: --resume continues the run in --out, --force starts it over', EXIT_USAGE);
+  if (!o.resume && !o.force && existsSync(join(o.out, TRAINER_FILE))) {
+    throw new CliError(`${o.out} already holds a training run (${TRAINER_FILE}); continue it with --resume, start over with --force, or choose another --out`, EXIT_USAGE);
+  }
+  const workers = o.workers ?? 0;
+  if (workers > 0) throw new CliError(`--workers ${workers}: the worker sources (central inference, local copies) are not in this build yet; use --workers 0 (in-process)`, EXIT_USAGE);
+  const { scenario, ctx } = loadScenario(o.scenario);
+  const encoder = makeEncoder(o.encoder, ctx);
+  const dims = { obsSize: encoder.size, numActions: ctx.actions.length };
+  let base;
+  if (o.init) {
+    try {
+      base = await loadBasePolicy(o.init, ctx, encoder);
+    } catch (err) {
+      if (err instanceof PolicyError) throw new CliError(`--init: ${err.message}`, EXIT_FAILURE);
+      throw err;
+    }
+  }
+  let algo: OnlineAlgorithm;
+  try {
+    algo = buildOnline(o.algo, dims, o.config, o.seed, base !== undefined);
+  } catch (err) {
+    await base?.close();
+    if (err instanceof ConfigError) throw new CliError(`--config: ${err.message}`, EXIT_USAGE);
+    throw err;
+  }
+  out.note(`train: ${o.algo} on ${scenario.id} ${scenario.version}, ${o.episodes} episodes (${algo.config.episodesPerIteration} per iteration), ${o.encoder} encoder (${encoder.size} features), in-process source${o.init ? `, from ${o.init}` : ''} → ${o.out}`);
+  const bar = onlineBar(`train ${o.algo}`);
+  const tty = process.stderr.isTTY;
+  let run;
+  try {
+    run = await trainOnline({
+      algorithm: algo, dir: o.out, episodes: o.episodes, seed: o.seed, device: o.device, threads: o.threads, resume: o.resume,
+      evalEvery: o.evalEvery, evalEpisodes: o.evalEpisodes, evalSeed: o.evalSeed, checkpointEvery: o.checkpointEvery, base,
+      source: (infer) => createEnvSource(ctx, encoder, infer),
+      meta: { scenario: { id: ctx.scenario.id, version: ctx.scenario.version, hash: ctx.hash }, encoder: { kind: encoder.kind, size: encoder.size }, init: o.init ?? null },
+      onProgress: (done, total, row) => {
+        bar.update(done, total, row?.return_mean ?? undefined);
+        if (row && !tty && row.eval_return != null) out.note(`train: iteration ${row.iteration}: held-out return ${fmt(row.eval_return as number, 3)} [${fmt(row.eval_ci_lo as number, 3)}, ${fmt(row.eval_ci_hi as number, 3)}] (sampled)`);
+      },
+    });
+  } catch (err) {
+    await base?.close();
+    if (err instanceof DeviceUnavailableError) throw new CliError(`--device ${o.device}: ${err.message}`, EXIT_FAILURE);
+    if (err instanceof Error && /cannot resume|checkpoint|diverged/.test(err.message)) throw new CliError(err.message, EXIT_FAILURE);
+    throw err;
+  } finally {
+    bar.stop();
+  }
+  try {
+    writePolicyCheckpoint(o.out, { algo: o.algo, ctx, encoder, model: run.model, scores: logitScores(), step: run.trainer.steps, config: { ...(algo.config as Record<string, unknown>), init: o.init ?? null } });
+  } finally {
+    await run.trainer.dispose();
+    await base?.close();
+  }
+  const played = run.episodes - run.resumedFrom * algo.config.episodesPerIteration;
+  return {
+    out: o.out, algo: o.algo, scenario: scenario.id, episodes: run.episodes, iterations: run.iterations, updates: run.last?.updates ?? 0,
+    resumedFrom: run.resumedFrom, seconds: run.seconds, episodesPerSecond: run.seconds > 0 ? played / run.seconds : 0,
+    init: o.init ?? null, source: 'in-process', final: run.last,
+  };
+}
+
+export function onlineSummary(r: TrainOnlineCommandResult): string {
+  const f = r.final;
+  return [
+    `wrote ${r.out}: ${r.algo} policy after ${r.episodes} episodes (${r.iterations} iterations, ${r.updates} updates)${r.resumedFrom ? ` (resumed from iteration ${r.resumedFrom})` : ''}${r.init ? `, from ${r.init}` : ''}`,
+    `  ${fmt(r.seconds, 1)} s, ${Math.round(r.episodesPerSecond)} episodes/s (${r.source})`,
+    ...(f ? [`  last iteration: return ${fmt(f.return_mean as number, 3)}, success ${fmt(100 * (f.success_rate as number), 1)}%` + (f.eval_return != null ? `; held-out (sampled) ${fmt(f.eval_return as number, 3)} [${fmt(f.eval_ci_lo as number, 3)}, ${fmt(f.eval_ci_hi as number, 3)}]` : '')] : []),
+    `  evaluate it: reverie eval --scenario ${r.scenario} --policy ${r.out} --episodes 2000 --seed 1000`,
+  ].join('\n');
 }
