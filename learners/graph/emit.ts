@@ -38,6 +38,9 @@ function attrInt(name: string, i: number): AttributeProto {
 function attrInts(name: string, ints: readonly number[]): AttributeProto {
   return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...ints] });
 }
+function attrFloat(name: string, f: number): AttributeProto {
+  return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f });
+}
 function attrString(name: string, s: string): AttributeProto {
   return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(s) });
 }
@@ -141,6 +144,7 @@ class Emitter {
         const attrs: AttributeProto[] = [];
         if (a.transA === 1) attrs.push(attrInt('transA', 1));
         if (a.transB === 1) attrs.push(attrInt('transB', 1));
+        if (a.alpha !== undefined) attrs.push(attrFloat('alpha', a.alpha as number));
         this.add('Gemm', ins, out, attrs);
         return;
       }

@@ -149,9 +149,10 @@ export const GRAD_RULES: Partial<Record<Op, GradRule>> = {
     const [a, b] = node.inputs;
     const tA = node.attrs.transA === 1;
     const tB = node.attrs.transB === 1;
+    const alpha = (node.attrs.alpha as number | undefined) ?? 1;
     return [
-      only(wants, 0, () => (tA ? g.gemm(b, dy, tB, true) : g.gemm(dy, b, false, !tB))),
-      only(wants, 1, () => (tB ? g.gemm(dy, a, true, tA) : g.gemm(a, dy, !tA, false))),
+      only(wants, 0, () => (tA ? g.gemm(b, dy, tB, true, undefined, alpha) : g.gemm(dy, b, false, !tB, undefined, alpha))),
+      only(wants, 1, () => (tB ? g.gemm(dy, a, true, tA, undefined, alpha) : g.gemm(a, dy, !tA, false, undefined, alpha))),
       node.inputs.length > 2 ? dy : null,
     ];
   },

@@ -231,8 +231,14 @@ export class Graph {
     return this.node(op, [x], { axes: normAxes(axes, x.rank, op), keepdims: keepdims ? 1 : 0 });
   }
 
-  gemm(a: Tensor, b: Tensor, transA: boolean, transB: boolean, c?: Tensor): Tensor {
-    return this.node('Gemm', c ? [a, b, c] : [a, b], { transA: transA ? 1 : 0, transB: transB ? 1 : 0 });
+  /**
+   * alpha · op(A) op(B) (+ C); a scale folded into the product saves an elementwise pass over
+   * its output. ONNX stores alpha as a float32 attribute, also in float64 graphs.
+   */
+  gemm(a: Tensor, b: Tensor, transA: boolean, transB: boolean, c?: Tensor, alpha = 1): Tensor {
+    const attrs: Record<string, number> = { transA: transA ? 1 : 0, transB: transB ? 1 : 0 };
+    if (alpha !== 1) attrs.alpha = alpha;
+    return this.node('Gemm', c ? [a, b, c] : [a, b], attrs);
   }
 
   /** x Wᵀ + b over the last axis of x (W is [out, in]); a Gemm on 2-D views. */

@@ -101,6 +101,32 @@ export function sgd(options: SgdOptions = {}): Optimiser {
   };
 }
 
+/**
+ * k·d with the scale folded into the node that made d where that costs no extra pass: the
+ * weight-gradient Gemm (its alpha; float32 graphs, or k exact in float32, as ONNX stores alpha
+ * as a float) or a Reshape of one, and a tensor-times-scalar Mul (clipping's scale). The
+ * unscaled node is left unused, so it is not emitted.
+ */
+function scaledBy(d: Tensor, k: number): Tensor {
+  if (k === 1) return d;
+  const g = d.graph;
+  if (d.op === 'Gemm' && d.inputs.length === 2 && (d.dtype === 'float32' || Math.fround(k) === k)) {
+    const [a, b] = d.inputs;
+    const alpha = ((d.attrs.alpha as number | undefined) ?? 1) * k;
+    return g.gemm(a, b, d.attrs.transA === 1, d.attrs.transB === 1, undefined, alpha);
+  }
+  if (d.op === 'Reshape' && d.inputs[0].op === 'Gemm') {
+    const inner = scaledBy(d.inputs[0], k);
+    if (inner.op === 'Gemm') return inner.reshape(d.shape);
+  }
+  if (d.op === 'Mul') {
+    const [x, y] = d.inputs;
+    if (y.rank === 0 && x.rank > 0) return x.mul(y.mul(k));
+    if (x.rank === 0 && y.rank > 0) return y.mul(x.mul(k));
+  }
+  return d.mul(k);
+}
+
 function adamLike(kind: 'adam' | 'adamw', options: AdamOptions): Optimiser {
   const b1 = options.beta1 ?? 0.9;
   const b2 = options.beta2 ?? 0.999;
@@ -108,6 +134,9 @@ function adamLike(kind: 'adam' | 'adamw', options: AdamOptions): Optimiser {
   const wd = options.weightDecay ?? (kind === 'adamw' ? 0.01 : 0);
   check('beta1', b1, 0, 1);
   check('beta2', b2, 0, 1);
+  const k1 = 1 - b1;
+  // (1 - β2) g² = kv · ((1 - β1) g)², so both moments read the one scaled gradient
+  const kv = (1 - b2) / (k1 * k1);
   return {
     kind,
     clipNorm: options.clipNorm,
@@ -126,12 +155,14 @@ function adamLike(kind: 'adam' | 'adamw', options: AdamOptions): Optimiser {
       const decay = kind === 'adamw' && wd ? g.scalar(1).sub(lr.mul(wd)) : undefined;
       const state: StateUpdate[] = [];
       const next = params.map((p, i) => {
-        let d = grads[i];
-        if (kind === 'adam' && wd) d = d.add(p.mul(wd));
+        // gm = (1 - β1) d, with d = g (+ wd p for Adam's L2 term); the scale rides on the
+        // gradient's own Gemm or clipping Mul where it can
+        let gm = scaledBy(grads[i], k1);
+        if (kind === 'adam' && wd) gm = gm.add(p.mul(wd * k1));
         const m = stateOf(g, p, 'm');
         const v = stateOf(g, p, 'v');
-        const m1 = m.mul(b1).add(d.mul(1 - b1));
-        const v1 = v.mul(b2).add(d.mul(d.mul(1 - b2)));
+        const m1 = m.mul(b1).add(gm);
+        const v1 = v.mul(b2).add(gm.mul(gm).mul(kv));
         state.push({ input: m, next: m1 }, { input: v, next: v1 });
         const denom = v1.sqrt().add(epsHat);
         const base = decay ? p.mul(decay) : p;

@@ -47,10 +47,11 @@ function sgdRef(mu: number, nesterov: boolean, wd: number, clip?: number): Refer
   };
 }
 
-function adamRef(decoupled: boolean, wd: number, b1 = 0.9, b2 = 0.999, eps = 1e-8): Reference {
+function adamRef(decoupled: boolean, wd: number, b1 = 0.9, b2 = 0.999, eps = 1e-8, clip?: number): Reference {
   const m = new Array<number>(N).fill(0);
   const v = new Array<number>(N).fill(0);
-  return (p, grad, lr, t) => {
+  return (p, g0, lr, t) => {
+    const grad = clipGrad(g0, clip);
     for (let i = 0; i < N; i++) {
       let d = grad[i];
       if (decoupled) p[i] *= 1 - lr * wd;
@@ -89,6 +90,8 @@ test('SGD with global-norm clipping', matches, sgd({ momentum: 0.5, clipNorm: 1 
 test('Adam', matches, adam(), adamRef(false, 0));
 test('Adam with L2 weight decay', matches, adam({ weightDecay: 0.1 }), adamRef(false, 0.1));
 test('AdamW', matches, adamw({ weightDecay: 0.05 }), adamRef(true, 0.05));
+test('AdamW with global-norm clipping', matches, adamw({ weightDecay: 0.05, clipNorm: 1 }), adamRef(true, 0.05, 0.9, 0.999, 1e-8, 1));
+test('Adam with L2 weight decay, clipping and other betas', matches, adam({ weightDecay: 0.1, clipNorm: 2, beta1: 0.5, beta2: 0.99, eps: 1e-6 }), adamRef(false, 0.1, 0.5, 0.99, 1e-6, 2));
 
 test('the train step exposes lr and step as scalar feeds and the state with its next outputs', (t) => {
   const c = compileTrainStep(model, loss, adamw({ clipNorm: 1 }), { dtype: 'float64' });

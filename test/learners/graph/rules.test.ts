@@ -129,6 +129,17 @@ for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, tru
     },
   });
 }
+for (const [tA, tB] of [[false, true], [true, false]]) {
+  // alpha 0.375 is exact in float32, the precision ONNX stores it in
+  test(`Gemm (transA ${Number(tA)}, transB ${Number(tB)}, alpha 0.375)`, check, {
+    build(g, rng) {
+      const [m, k, n] = [dim(rng), dim(rng), dim(rng)];
+      const a = x(g, 'a', tA ? [k, m] : [m, k]);
+      const b = x(g, 'b', tB ? [n, k] : [k, n]);
+      return { out: g.gemm(a, b, tA, tB, undefined, 0.375), wrt: [a, b] };
+    },
+  });
+}
 test('ReduceSum', check, reduction((a) => a.sum([0, 2])));
 test('ReduceMean', check, reduction((a) => a.mean(1, true)));
 test('ReduceMean (symbolic batch)', check, {
