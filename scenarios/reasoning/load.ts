@@ -103,6 +103,16 @@ function locator(root: unknown, lc: LineCounter): Locate {
 
 /** Validates parsed data; `locate` maps field paths to source lines. */
 export function validateReasoningScenario(data: unknown, file: string, locate: Locate = () => undefined): ReasoningScenario {
+  // Without `kind: reasoning` nothing else is worth reporting (it may be a dialogue scenario).
+  const kind = valueAt(data, ['kind']);
+  if (data !== null && typeof data === 'object' && !Array.isArray(data) && kind !== 'reasoning') {
+    const guess = typeof kind === 'string' && didYouMean(kind, ['reasoning']) ? " (did you mean 'reasoning'?)" : '';
+    const message = kind === undefined
+      ? "missing required field 'kind'; a reasoning scenario starts with `kind: reasoning` (dialogue scenarios have a `family` instead)"
+      : `unexpected kind ${show(kind)}${guess}; expected 'reasoning'`;
+    const line = kind === undefined ? undefined : locate(['kind']);
+    throw new ScenarioError('invalid', file, [{ path: 'kind', ...(line ? { line } : {}), message }]);
+  }
   const r = ReasoningScenario.safeParse(data);
   if (r.success) return r.data;
   let code: ScenarioErrorCode = 'invalid';
@@ -122,8 +132,8 @@ function describe(issue: z.core.$ZodIssue, data: unknown): { path: PropertyKey[]
   switch (issue.code) {
     case 'invalid_type':
       if (path.length === 0) return { path, message: `expected a mapping of scenario fields (kind, id, task, ...) at the top level, got ${show(value)}` };
-      if (value === undefined) return { path, message: `missing required field '${String(path[path.length - 1])}'; expected ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}`, missing: true };
-      return { path, message: `expected ${issue.expected === 'int' ? 'an integer' : issue.expected}, got ${show(value)}` };
+      if (value === undefined) return { path, message: `missing required field '${String(path[path.length - 1])}'; expected ${expectedText(issue.expected)}`, missing: true };
+      return { path, message: `expected ${expectedText(issue.expected)}, got ${show(value)}` };
     case 'unrecognized_keys': {
       const known = knownKeys(data, path);
       return issue.keys.length === 1 && didYouMean(issue.keys[0], known)
@@ -155,6 +165,11 @@ function describe(issue: z.core.$ZodIssue, data: unknown): { path: PropertyKey[]
     default:
       return { path, message: issue.message };
   }
+}
+
+function expectedText(expected: string): string {
+  const words: Record<string, string> = { object: 'a mapping (key: value pairs)', array: 'a list', int: 'an integer', number: 'a number', string: 'a text', boolean: 'true or false' };
+  return words[expected] ?? expected;
 }
 
 function show(v: unknown): string {

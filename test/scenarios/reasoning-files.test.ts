@@ -1,5 +1,5 @@
 import test from 'ava';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../scenarios/random.js';
@@ -86,4 +86,28 @@ test('a countdown level no draw can satisfy fails with a message naming the fix'
   const task = new ReasoningTask(loadReasoningFile(fixture('impossible-countdown.yaml')));
   t.throws(() => task.generate(Rng.from(1), 1), { message: /widen the target range or raise searchBudget/ });
   t.throws(() => task.generate(Rng.from(1), 2), { message: /level must be a whole number from 1 to 1/ });
+});
+
+// Small edits of a good file, each breaking one thing.
+const sortYaml = readFileSync('scenarios/builtin/reasoning/sort.yaml', 'utf8');
+const edits: [string, string, string, RegExp][] = [
+  ['no kind', 'kind: reasoning\n', '', /^e\.yaml: kind — missing required field 'kind'; a reasoning scenario starts with `kind: reasoning`/],
+  ['a misspelt kind', 'kind: reasoning', 'kind: reasonin', /^e\.yaml:3: kind — unexpected kind 'reasonin' \(did you mean 'reasoning'\?\); expected 'reasoning'$/],
+  ['no task', 'task: sort\n', '', /^e\.yaml: task — missing required field 'task'; expected one of: addition, digit-sum, sort, countdown$/],
+  ['a text for a number', 'maxTokens: 640', 'maxTokens: lots', /^e\.yaml:16: maxTokens — expected a number, got 'lots'$/],
+  ['a fraction for an integer', 'length: { min: 2, max: 3 }', 'length: { min: 2.5, max: 3 }', /^e\.yaml:12: difficulty\[0\]\.length\.min — expected an integer, got 2\.5$/],
+  ['a bad id', 'id: sort', 'id: Sort Me', /^e\.yaml:4: id — id must be lowercase letters, digits and dashes/],
+  ['<pad> not first', 'tokens: [<pad>, <eos>,', 'tokens: [<eos>, <pad>,', /^e\.yaml:\d+: vocabulary\.tokens\[0\] — the first token must be '<pad>' \(id 0 pads batches\), got '<eos>'$/],
+];
+for (const [name, from, to, message] of edits) {
+  test(`a reasoning file with ${name} is refused clearly`, (t) => {
+    t.true(sortYaml.includes(from), 'the edit applies');
+    const err = t.throws(() => parseReasoningScenario(sortYaml.replace(from, to), { file: 'e.yaml', format: 'yaml' }), { instanceOf: ScenarioError });
+    t.regex(err?.message ?? '', message);
+  });
+}
+
+test('a dialogue scenario given to the reasoning loader says what kind it lacks', (t) => {
+  const err = t.throws(() => loadReasoningFile('scenarios/builtin/teacher.yaml'), { instanceOf: ScenarioError });
+  t.deepEqual(err?.issues.map((i) => i.path), ['kind']);
 });
