@@ -5,3 +5,6 @@ export type { Sampled } from './sampling.js';
 export { createInProcessSource } from './in-process.js';
 export type { InProcessSource } from './in-process.js';
 export type { PlayStats } from './player.js';
+export { createCentralSource, createLocalCopiesSource } from './workers.js';
+export type { WorkerSource, WorkerSourceOptions, CentralSourceOptions, WorkerSourceStats } from './workers.js';
+export type { SeedStats } from './seed.js';

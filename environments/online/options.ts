@@ -2,8 +2,8 @@ import { makeContext } from '../../actors/context.js';
 import type { ScenarioContext } from '../../actors/episode-core.js';
 import { Scenario } from '../../scenarios/schema.js';
 import { makeEncoder } from '../encoding/index.js';
-import type { Encoder } from '../encoding/encoder.js';
-import type { EpisodeRequest, SourceOptions } from './types.js';
+import type { Encoder, EncoderKind } from '../encoding/encoder.js';
+import type { EpisodeRequest } from './types.js';
 
 export function positiveInt(name: string, v: number | undefined, dflt: number): number {
   const x = v ?? dflt;
@@ -12,7 +12,7 @@ export function positiveInt(name: string, v: number | undefined, dflt: number): 
 }
 
 /** The scenario context and encoder of a source (validates the scenario data). */
-export function sourceSetup(opts: SourceOptions): { ctx: ScenarioContext; encoder: Encoder } {
+export function sourceSetup(opts: { readonly scenario: unknown; readonly encoder: EncoderKind }): { ctx: ScenarioContext; encoder: Encoder } {
   const ctx = makeContext(Scenario.parse(opts.scenario));
   return { ctx, encoder: makeEncoder(opts.encoder, ctx) };
 }

@@ -6,9 +6,14 @@ import { Rng } from '../../scenarios/random.js';
 import { makeContext } from '../../actors/context.js';
 import { makeEncoder } from '../../environments/encoding/index.js';
 import { actionStream, maskedLogSoftmax, sampleMasked } from '../../environments/online/sampling.js';
+import { rmSync } from 'node:fs';
 import { createInProcessSource } from '../../environments/online/in-process.js';
+import { createCentralSource, createLocalCopiesSource } from '../../environments/online/workers.js';
 import type { EpisodeRequest, InferFn, Trajectory } from '../../environments/online/types.js';
+import { crashMarker } from './helpers/online-crash-worker.js';
 import { mlpModel, sessionInfer } from './helpers/online-model.js';
+
+const CRASH_WORKER = new URL('./helpers/online-crash-worker.js', import.meta.url);
 
 const BUILTINS = ['twenty-questions', 'travel-agent', 'teacher'] as const;
 
@@ -184,4 +189,158 @@ test('in-process errors: an infer that throws or answers the wrong size rejects 
   }
   t.throws(() => createInProcessSource({ scenario, encoder: 'structured', concurrency: 0 }, nan), { message: /options.concurrency must be a positive integer, got 0/ });
   await t.throwsAsync(createInProcessSource({ scenario, encoder: 'structured' }, nan).collect([{ seed: -1, actionSeed: 0 }]), { message: /requests\[0\].seed/ });
+});
+
+// ---------------------------------------------------------------- workers
+
+test('the same trajectories in-process, with central inference (1 and 2 workers) and with local copies (1 and 2 workers)', async (t) => {
+  const id = 'travel-agent';
+  const scenario = getScenario(id);
+  const { obsSize, numActions } = dims(id);
+  const model = mlpModel(obsSize, numActions, { hidden: [16], seed: 9, scale: 2 });
+  const learner = await sessionInfer(model, 2);
+  const reqs = requests(24);
+  const base = { scenario, encoder: 'structured' as const, concurrency: 4 };
+  const reference = await createInProcessSource(base, learner.infer).collect(reqs);
+  for (const workers of [1, 2]) {
+    const central = createCentralSource({ ...base, workers }, learner.infer);
+    const local = createLocalCopiesSource({ ...base, workers });
+    try {
+      await local.publish(2, model);
+      const c = await central.collect(reqs);
+      const l = await local.collect(reqs);
+      sameTrajectories(t, reference, c);
+      sameTrajectories(t, reference, l);
+      t.true(l.every((x) => x.policyVersion === 2));
+      t.is(central.stats.play.decisions, reference.reduce((s, x) => s + x.length, 0));
+      t.is(central.stats.tasks, workers, 'one task per worker by default');
+    } finally {
+      await central.close();
+      await local.close();
+    }
+  }
+  await learner.release();
+});
+
+test('central inference merges the batches of both workers into one infer call (SEED RL)', async (t) => {
+  const id = 'teacher';
+  const { obsSize, numActions } = dims(id);
+  const learner = await sessionInfer(mlpModel(obsSize, numActions, { hidden: [16], seed: 2 }));
+  const K = 4;
+  const source = createCentralSource({ scenario: getScenario(id), encoder: 'structured', concurrency: K, workers: 2, maxWaitMs: 20 }, learner.infer);
+  try {
+    const trajs = await source.collect(requests(32));
+    const rows = learner.calls.reduce((s, r) => s + r, 0);
+    t.is(rows, trajs.reduce((s, x) => s + x.length, 0), 'every decision went through infer once');
+    const merged = learner.calls.filter((r) => r > K).length;
+    t.log(`infer calls ${learner.calls.length}, rows ${rows}, calls bigger than one worker's K=${K}: ${merged}, seed ${JSON.stringify(source.stats.seed)}`);
+    t.true(merged > 0, 'some infer calls held more rows than one worker can send');
+    t.true(Math.max(...learner.calls) <= 2 * K);
+    t.is(source.stats.seed!.calls, learner.calls.length);
+    t.true(source.stats.seed!.merged >= merged);
+  } finally {
+    await source.close();
+    await learner.release();
+  }
+});
+
+test('local copies: versions are recorded, publish changes the behaviour, collect before publish fails', async (t) => {
+  const id = 'twenty-questions';
+  const { obsSize, numActions } = dims(id);
+  const source = createLocalCopiesSource({ scenario: getScenario(id), encoder: 'structured', concurrency: 8, workers: 2 });
+  try {
+    await t.throwsAsync(source.collect(requests(2)), { message: /before the first publish/ });
+    const reqs = requests(16);
+    await source.publish(3, mlpModel(obsSize, numActions, { hidden: [16], seed: 1, scale: 3 }));
+    const a = await source.collect(reqs);
+    t.true(a.every((x) => x.policyVersion === 3));
+    await source.publish(4, mlpModel(obsSize, numActions, { hidden: [16], seed: 2, scale: 3 }));
+    const b = await source.collect(reqs);
+    t.true(b.every((x) => x.policyVersion === 4));
+    t.true(a.some((x, i) => Array.from(x.actions).join() !== Array.from(b[i].actions).join()), 'the new weights play differently');
+    t.is(source.version, 4);
+    await t.throwsAsync(source.publish(4, mlpModel(obsSize, numActions)), { message: /version 4 is not newer than the published version 4/ });
+    await t.throwsAsync(source.publish(5, mlpModel(obsSize + 1, numActions)), { message: /does not run on an observation of shape \[1, \d+\]/ });
+    await t.throwsAsync(source.publish(5, mlpModel(obsSize, numActions + 1)), { message: new RegExp(`gives ${numActions + 1} logits per row; the scenario has ${numActions} actions`) });
+  } finally {
+    await source.close();
+  }
+  await t.throwsAsync(source.collect(requests(2)), { message: /after close/ });
+});
+
+test('local copies: a publish during a collect switches between episodes, each episode played by one version', async (t) => {
+  const id = 'teacher';
+  const { obsSize, numActions } = dims(id);
+  const models = new Map([[1, mlpModel(obsSize, numActions, { hidden: [16], seed: 4, scale: 3 })], [2, mlpModel(obsSize, numActions, { hidden: [16], seed: 5, scale: 3 })]]);
+  const source = createLocalCopiesSource({ scenario: getScenario(id), encoder: 'structured', concurrency: 2, workers: 2 });
+  try {
+    await source.publish(1, models.get(1)!);
+    const running = source.collect(requests(60));
+    await new Promise((r) => setTimeout(r, 150));
+    await source.publish(2, models.get(2)!);
+    const trajs = await running;
+    const byVersion = [1, 2].map((v) => trajs.filter((x) => x.policyVersion === v).length);
+    t.log(`episodes by version: v1 ${byVersion[0]}, v2 ${byVersion[1]}`);
+    t.is(byVersion[0] + byVersion[1], trajs.length);
+    // every turn's logProb is that of the episode's recorded version
+    for (const v of [1, 2]) {
+      const learner = await sessionInfer(models.get(v)!);
+      for (const x of trajs.filter((y) => y.policyVersion === v)) {
+        const { logits } = await learner.infer(x.obs.slice(), x.length);
+        for (let k = 0; k < x.length; k++) {
+          const lp = maskedLogSoftmax(logits, k * numActions, numActions, x.mask.subarray(k * numActions, (k + 1) * numActions), 'check');
+          t.true(Math.abs(lp[x.actions[k]] - x.logProbs[k]) < 1e-4, `seed ${x.seed} turn ${k} under version ${v}`);
+        }
+      }
+      await learner.release();
+    }
+  } finally {
+    await source.close();
+  }
+});
+
+test('worker crashes: a task is retried once, then collect rejects naming the range', async (t) => {
+  const id = 'travel-agent';
+  const { obsSize, numActions } = dims(id);
+  const model = mlpModel(obsSize, numActions, { hidden: [8] });
+  const learner = await sessionInfer(model);
+  const base = { scenario: getScenario(id), encoder: 'structured' as const, concurrency: 4, workers: 2, workerFile: CRASH_WORKER };
+  const marker = 900_000 + (process.pid % 1000);
+  rmSync(crashMarker(marker), { force: true });
+  const central = createCentralSource(base, learner.infer);
+  const local = createLocalCopiesSource(base);
+  try {
+    await local.publish(1, model);
+    const reqs = requests(8);
+    const once = reqs.map((r, i) => (i === 5 ? { ...r, actionSeed: marker, group: -2 } : r));
+    const a = await central.collect(once);
+    t.is(a.length, 8);
+    t.is(central.stats.retries, 1);
+    const always = reqs.map((r, i) => (i === 6 ? { ...r, group: -1 } : r));
+    await t.throwsAsync(central.collect(always), { message: /worker task for requests \[4, 8\) failed twice/ });
+    await t.throwsAsync(local.collect(always), { message: /worker task for requests \[4, 8\) failed twice/ });
+    // the pools recover: replaced workers play the next collect
+    sameTrajectories(t, await central.collect(reqs), await local.collect(reqs));
+  } finally {
+    rmSync(crashMarker(marker), { force: true });
+    await central.close();
+    await local.close();
+    await learner.release();
+  }
+});
+
+test('central inference: an infer that throws rejects collect with its error (no retry, no hang)', async (t) => {
+  let calls = 0;
+  const failing: InferFn = () => {
+    calls++;
+    return Promise.reject(new Error('learner went away'));
+  };
+  const source = createCentralSource({ scenario: getScenario('teacher'), encoder: 'structured', workers: 2, concurrency: 4 }, failing);
+  try {
+    await t.throwsAsync(source.collect(requests(8)), { message: 'learner went away' });
+    t.true(calls <= 2, `infer called ${calls} times`);
+  } finally {
+    await source.close();
+  }
+  t.throws(() => createCentralSource({ scenario: getScenario('teacher'), encoder: 'structured', maxWaitMs: -1 }, failing), { message: /options.maxWaitMs must be a non-negative number/ });
 });

@@ -1,0 +1,154 @@
+import { BroadcastChannel } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
+import type { ScenarioContext } from '../../actors/episode-core.js';
+import type { Encoder } from '../encoding/encoder.js';
+import { sourceSetup } from './options.js';
+import { emptyPlayStats, playRequests, type Forward } from './player.js';
+import { ModelMessage, OnlineTask, OnlineWorkerConfig, type InferReply, type InferRequest, type OnlineResult } from './protocol.js';
+
+interface State {
+  readonly cfg: OnlineWorkerConfig;
+  readonly ctx: ScenarioContext;
+  readonly encoder: Encoder;
+}
+
+let state: State | null = null;
+/** Local copies: the newest model this worker has heard of, and the sessions built so far. */
+let latest: ModelMessage | null = null;
+const sessions = new Map<number, Promise<ort.InferenceSession>>();
+const models = new Map<number, Uint8Array>();
+let loadMs = 0;
+
+function setup(): State {
+  if (state) return state;
+  const cfg = OnlineWorkerConfig.parse(workerData);
+  const { ctx, encoder } = sourceSetup(cfg);
+  if (cfg.channel) {
+    const channel = new BroadcastChannel(cfg.channel);
+    channel.onmessage = (e) => offer(ModelMessage.parse((e as MessageEvent).data));
+    channel.unref();
+  }
+  state = { cfg, ctx, encoder };
+  return state;
+}
+
+function offer(m: ModelMessage): void {
+  if (latest && m.version <= latest.version) return;
+  latest = m;
+  models.set(m.version, m.bytes);
+}
+
+function session(version: number): Promise<ort.InferenceSession> {
+  let s = sessions.get(version);
+  if (!s) {
+    const bytes = models.get(version);
+    if (!bytes) throw new Error(`local copy: no model bytes for version ${version}`);
+    const t0 = performance.now();
+    // onnxruntime reads the bytes; copy them out of the SharedArrayBuffer into a plain one
+    s = ort.InferenceSession.create(new Uint8Array(bytes), { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
+    void s.then(() => { loadMs += performance.now() - t0; }, () => undefined);
+    sessions.set(version, s);
+  }
+  return s;
+}
+
+/** Keeps only the newest model's session between tasks (an episode never spans tasks). */
+async function prune(): Promise<void> {
+  for (const [v, s] of sessions) {
+    if (latest && v === latest.version) continue;
+    sessions.delete(v);
+    models.delete(v);
+    await (await s).release();
+  }
+}
+
+async function runLocal(obs: Float32Array, rows: number, v: number, obsSize: number): Promise<Float32Array> {
+  const out = await (await session(v)).run({ x: new ort.Tensor('float32', obs, [rows, obsSize]) });
+  const logits = out.logits;
+  if (!logits) throw new Error(`local copy: model version ${v} has no output named 'logits'`);
+  return logits.data as Float32Array;
+}
+
+/** Local copies: rows grouped by the version their episode is pinned to, one run per version. */
+function localForward(obsSize: number, numActions: number): Forward {
+  return {
+    pin: () => latest!.version,
+    async forward(obs, rows, pins) {
+      const first = pins[0];
+      if (pins.every((p) => p === first)) return { logits: await runLocal(obs, rows, first, obsSize), version: pins };
+      const logits = new Float32Array(rows * numActions);
+      for (const v of new Set(pins)) {
+        const idx = [...pins.keys()].filter((i) => pins[i] === v);
+        const x = new Float32Array(idx.length * obsSize);
+        idx.forEach((r, j) => x.set(obs.subarray(r * obsSize, (r + 1) * obsSize), j * obsSize));
+        const y = await runLocal(x, idx.length, v, obsSize);
+        idx.forEach((r, j) => logits.set(y.subarray(j * numActions, (j + 1) * numActions), r * numActions));
+      }
+      return { logits, version: pins };
+    },
+    fallbackVersion: () => latest!.version,
+  };
+}
+
+/** Central inference: each tick's rows go to the main thread over the task's port. */
+function centralForward(port: NonNullable<OnlineTask['port']>): Forward & { close(): void } {
+  let next = 0;
+  let version = 0;
+  const waiting = new Map<number, { resolve: (r: { logits: Float32Array; version: number }) => void; reject: (e: Error) => void }>();
+  port.on('message', (m: InferReply) => {
+    const w = waiting.get(m.id);
+    if (!w) return;
+    waiting.delete(m.id);
+    if ('error' in m) w.reject(new Error(m.error));
+    else {
+      version = m.version;
+      w.resolve({ logits: m.logits, version: m.version });
+    }
+  });
+  return {
+    forward(obs, rows) {
+      const id = next++;
+      const msg: InferRequest = { id, rows, obs };
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        port.postMessage(msg, [obs.buffer as ArrayBuffer]);
+      });
+    },
+    fallbackVersion: () => version,
+    close: () => port.close(),
+  };
+}
+
+/**
+ * The Piscina task handler: plays a range of requests K at a time (runEpisodes, one forward per
+ * tick) and returns their trajectories with every array transferred.
+ */
+export default async function onlineTask(raw: unknown): Promise<unknown> {
+  const { cfg, ctx, encoder } = setup();
+  const task = OnlineTask.parse(raw);
+  let fwd: Forward;
+  let done = () => {};
+  if (cfg.mode === 'central') {
+    if (!task.port) throw new Error('central inference task without a port');
+    const c = centralForward(task.port);
+    fwd = c;
+    done = c.close;
+  } else {
+    if (task.model) offer(task.model);
+    if (!latest) throw new Error('local copies: no model was published');
+    fwd = localForward(encoder.size, ctx.actions.length);
+  }
+  const stats = emptyPlayStats();
+  const before = loadMs;
+  try {
+    const trajectories = await playRequests(ctx, encoder, task.requests, cfg.concurrency, fwd, stats);
+    const result: OnlineResult = { start: task.start, trajectories, stats, loadMs: loadMs - before };
+    const buffers = new Set<ArrayBuffer>();
+    for (const t of trajectories) for (const a of [t.obs, t.mask, t.actions, t.logProbs, t.rewards, t.finalObs]) buffers.add(a.buffer as ArrayBuffer);
+    return move({ [transferableSymbol]: [...buffers], [valueSymbol]: result });
+  } finally {
+    done();
+    if (cfg.mode === 'local') await prune();
+  }
+}
