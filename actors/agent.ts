@@ -35,6 +35,8 @@ export interface AgentContext extends AgentInput {
   turn: number;
   /** The pending decision's observation (to check the policy's answer against its mask). */
   obs: Observation | null;
+  /** Sends the decision source's answer to this actor. */
+  reply: ((r: DecisionReply) => void) | null;
 }
 
 /**
@@ -46,6 +48,8 @@ export const agent = fromReactor(
   (c: AgentContext, e: AgentEvent, { self, system, defer }) => {
     const toParent = (ev: ConversationEvent) => defer(() => self._parent?.send(ev));
     const { scenario: s, family: f } = c.ctx;
+    // One reply callback for the actor's life (not a closure per decision).
+    c.reply ??= (r) => self.send('error' in r ? { type: 'agent.undecided', error: r.error } : { type: 'agent.decided', decision: r.decision, rng: r.rng });
     switch (e.type) {
       case 'agent.start':
         c.phase = 'listening';
@@ -67,7 +71,7 @@ export const agent = fromReactor(
             defer(() => system.get('verifier')?.send(ready));
             return;
           }
-          const obs: Observation = {
+          const obs: { -readonly [K in keyof Observation]: Observation[K] } = {
             scenarioId: s.id,
             family: s.family,
             turn: c.turn,
@@ -76,14 +80,13 @@ export const agent = fromReactor(
             lastUserAct: e.user.act,
             view: c.view,
             mask: f.mask(s, c.view, c.turn),
-            ...(e.privileged ? { privileged: e.privileged } : {}),
           };
+          if (e.privileged) obs.privileged = e.privileged;
           c.phase = 'deciding';
           c.obs = obs;
-          const rng = c.rng!;
-          defer(() => c.decisions.request(obs, rng, (r) => {
-            self.send('error' in r ? { type: 'agent.undecided', error: r.error } : { type: 'agent.decided', decision: r.decision, rng: r.rng });
-          }));
+          // Not deferred: a decision source only queues the request and answers later (the
+          // batcher on a microtask), and an answer would wait in this actor's mailbox anyway.
+          c.decisions.request(obs, c.rng!, c.reply);
         } catch (error) {
           toParent({ type: 'actor.failed', role: 'agent', error });
         }
@@ -121,6 +124,6 @@ export const agent = fromReactor(
     }
   },
   (input: AgentInput): AgentContext => ({
-    ...input, phase: 'listening', rng: null, rngText: null, view: null, history: [], turn: 0, obs: null,
+    ...input, phase: 'listening', rng: null, rngText: null, view: null, history: [], turn: 0, obs: null, reply: null,
   }),
 );

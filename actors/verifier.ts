@@ -97,9 +97,7 @@ export const verifier = fromReactor(
 /** The agent's next observation: `decide` unless the episode has ended. */
 function observe(c: VerifierContext, agent: Act | null, user: { act: Act; text: string }): AgentEvent {
   const decide = c.reason === null;
-  const privileged: Privileged | undefined = decide && c.privileged ? { persona: c.transcript!.persona, state: c.state } : undefined;
-  return {
-    type: 'agent.observe', agent, user: { speaker: 'user', act: user.act, text: user.text }, decide,
-    ...(privileged ? { privileged } : {}),
-  };
+  const e: AgentEvent & { privileged?: Privileged } = { type: 'agent.observe', agent, user: { speaker: 'user', act: user.act, text: user.text }, decide };
+  if (decide && c.privileged) e.privileged = { persona: c.transcript!.persona, state: c.state };
+  return e;
 }
