@@ -37,6 +37,8 @@ export const CountdownLevel = z.strictObject({
   numbers: z.int().min(2).max(6).describe('how many numbers are given'),
   values: IntRange('values', 1, 1000).describe('each given number drawn uniformly from [min, max]'),
   target: IntRange('target', 1, 100_000).describe('the target is drawn (by building a random expression) within [min, max]'),
+  minSteps: z.int().min(1).max(5).default(1)
+    .describe('fewest operations a solution must need: problems solvable in fewer are drawn again'),
   searchBudget: z.int().min(1).max(1000).default(40)
     .describe('problems whose scripted search would write more steps than this are drawn again'),
 });
@@ -44,6 +46,7 @@ export type AdditionLevel = z.infer<typeof AdditionLevel>;
 export type DigitSumLevel = z.infer<typeof DigitSumLevel>;
 export type SortLevel = z.infer<typeof SortLevel>;
 export type CountdownLevel = z.infer<typeof CountdownLevel>;
+// (A level with minSteps >= numbers can never be drawn; the generator's error says so.)
 
 /**
  * How the scripted reasoner writes. Each step is first written wrong with probability `mistakeRate`.

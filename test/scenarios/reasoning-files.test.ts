@@ -84,7 +84,7 @@ test('the reasoning JSON Schema describes the four tasks and the vocabulary', (t
 
 test('a countdown level no draw can satisfy fails with a message naming the fix', (t) => {
   const task = new ReasoningTask(loadReasoningFile(fixture('impossible-countdown.yaml')));
-  t.throws(() => task.generate(Rng.from(1), 1), { message: /widen the target range or raise searchBudget/ });
+  t.throws(() => task.generate(Rng.from(1), 1), { message: /widen the target range, raise searchBudget or lower minSteps/ });
   t.throws(() => task.generate(Rng.from(1), 2), { message: /level must be a whole number from 1 to 1/ });
 });
 

@@ -63,9 +63,23 @@ export function searchCountdown(numbers: readonly number[], target: number, budg
   return found ? { segments, found } : null;
 }
 
-/** A target reachable from `numbers`: a random subset combined in random order with random operations. */
-function drawTarget(rng: Rng, numbers: readonly number[]): number {
-  let pool = rng.sample(numbers, rng.intBetween(2, numbers.length));
+/** Whether some expression with at most `ops` operations reaches the target (exhaustive, for small `ops`). */
+export function solvableWithin(numbers: readonly number[], target: number, ops: number): boolean {
+  if (numbers.includes(target)) return true;
+  if (ops === 0 || numbers.length < 2) return false;
+  for (let i = 0; i < numbers.length; i++) {
+    for (let j = i + 1; j < numbers.length; j++) {
+      const [x, y] = numbers[i] >= numbers[j] ? [numbers[i], numbers[j]] : [numbers[j], numbers[i]];
+      const rest = numbers.filter((_, k) => k !== i && k !== j);
+      for (const v of [x + y, x * y, x - y]) if (solvableWithin([...rest, v], target, ops - 1)) return true;
+    }
+  }
+  return false;
+}
+
+/** A target reachable from `numbers`: a random subset (of at least `least`) combined in random order with random operations. */
+function drawTarget(rng: Rng, numbers: readonly number[], least: number): number {
+  let pool = rng.sample(numbers, rng.intBetween(Math.min(least, numbers.length), numbers.length));
   while (pool.length > 1) {
     const [x, y, ...rest] = rng.shuffle(pool);
     const op = rng.pick(OPS);
@@ -80,14 +94,17 @@ const MAX_DRAWS = 10_000;
 /**
  * Countdown: reach the target with some of the given numbers, each at most once, and + − ×
  * (`3 , 7 , 2 5 , 4 = 8 7`). Any expression that evaluates to the target is correct: the verifier
- * parses and evaluates it (no partial credit). Problems are solvable by construction.
+ * parses and evaluates it (no partial credit). Problems are solvable by construction, need at least
+ * `minSteps` operations, and the scripted search solves them within `searchBudget` segments.
  */
 export const countdown: TaskModule<CountdownLevel, CountdownMeta> = {
   generate(rng, level) {
     for (let attempt = 0; attempt < MAX_DRAWS; attempt++) {
       const numbers = Array.from({ length: level.numbers }, () => rng.intBetween(level.values.min, level.values.max));
-      const target = drawTarget(rng, numbers);
+      const target = drawTarget(rng, numbers, Math.max(2, level.minSteps + 1));
       if (target < level.target.min || target > level.target.max || numbers.includes(target)) continue;
+      // Too easy for this level: a shorter solution than it asks for exists.
+      if (level.minSteps > 1 && solvableWithin(numbers, target, level.minSteps - 1)) continue;
       const found = searchCountdown(numbers, target, level.searchBudget);
       if (!found) continue;
       return {
@@ -96,7 +113,7 @@ export const countdown: TaskModule<CountdownLevel, CountdownMeta> = {
         meta: { numbers, target, search: found.segments },
       };
     }
-    throw new RangeError(`countdown: no problem found in ${MAX_DRAWS} draws for level ${JSON.stringify(level)}; widen the target range or raise searchBudget`);
+    throw new RangeError(`countdown: no problem found in ${MAX_DRAWS} draws for level ${JSON.stringify(level)}; widen the target range, raise searchBudget or lower minSteps`);
   },
 
   trace(problem: Problem<CountdownMeta>): Trace<null> {
