@@ -2,6 +2,8 @@ import test from 'ava';
 import { Rng } from '../../scenarios/random.js';
 import { ReasoningTask, Tokenizer, TokenizeError, evaluate, loadReasoningScenario, parseCompletion } from '../../scenarios/reasoning/index.js';
 import type { ReasoningProblem } from '../../scenarios/reasoning/index.js';
+import { solvableWithin } from '../../scenarios/reasoning/tasks/countdown.js';
+import { combine, leaf } from '../../scenarios/reasoning/tasks/expression.js';
 
 const IDS = ['addition', 'digit-sum', 'sort', 'countdown'] as const;
 const tasks = Object.fromEntries(IDS.map((id) => [id, new ReasoningTask(loadReasoningScenario(id))])) as Record<(typeof IDS)[number], ReasoningTask>;
@@ -223,4 +225,35 @@ test('the step separator is the scenario\'s own token (a newline token works as 
   t.true(g.correct);
   t.is(g.segments.length, symbols.filter((x) => x === '<nl>').length + 1);
   t.is(g.segments.length, (p.problem.meta as { digits: number[] }).digits.length, 'one segment per digit');
+});
+
+test('countdown: minSteps holds — no generated problem has a shorter solution, references use enough operations', (t) => {
+  const task = tasks.countdown;
+  for (let level = 1; level <= task.levels; level++) {
+    const { minSteps } = task.scenario.difficulty[level - 1] as { minSteps: number };
+    for (let seed = 0; seed < 40; seed++) {
+      const p = problem(task, seed, level);
+      const meta = p.problem.meta as { numbers: number[]; target: number };
+      if (minSteps > 1) t.false(solvableWithin(meta.numbers, meta.target, minSteps - 1), `level ${level} seed ${seed}`);
+      const ops = p.problem.answer.filter((s) => s === '+' || s === '-' || s === '*').length;
+      t.true(ops >= minSteps);
+    }
+  }
+  t.true(solvableWithin([3, 7, 25, 4], 87, 2));
+  t.false(solvableWithin([3, 7, 25, 4], 87, 1));
+});
+
+test('expressions printed with the fewest parentheses evaluate to the value they were built from', (t) => {
+  const rng = Rng.from(5);
+  const ops = ['+', '-', '*'] as const;
+  for (let k = 0; k < 500; k++) {
+    let pool = Array.from({ length: 2 + rng.int(5) }, () => leaf(1 + rng.int(30)));
+    while (pool.length > 1) {
+      pool = rng.shuffle(pool);
+      const [a, b, ...rest] = pool;
+      pool = [...rest, combine(a, rng.pick(ops), b)];
+    }
+    const e = evaluate(pool[0].symbols);
+    t.is(e.value, pool[0].value, pool[0].symbols.join(' '));
+  }
 });
