@@ -162,7 +162,8 @@ class PooledSource implements WorkerSource {
         done();
       }
     }
-    const why = last instanceof Error ? last.message : String(last ?? 'the source was closed');
+    if (this.closed) throw new Error(`online source: closed while requests [${start}, ${start + requests.length}) were being played`);
+    const why = last instanceof Error ? last.message : String(last);
     throw new Error(`online source: the worker task for requests [${start}, ${start + requests.length}) failed twice (a worker crashed or threw): ${why}`);
   }
 
