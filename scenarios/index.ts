@@ -11,3 +11,5 @@ export type { ParseOptions, ScenarioFormat } from './load.js';
 export { getScenario, listScenarios, builtinDir, builtinFiles, builtinIds } from './registry.js';
 export type { ScenarioSummary } from './registry.js';
 export { scenarioJsonSchema } from './json-schema.js';
+// The reasoning scenario kind (token-level tasks with verifiers): its own schema, registry and tasks.
+export * as reasoning from './reasoning/index.js';
