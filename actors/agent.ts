@@ -5,7 +5,9 @@ import type { ScenarioContext } from './episode-core.js';
 import type { Turn } from './episode.js';
 import type { AgentEvent, ConversationEvent, UserEvent, VerifierEvent } from './events.js';
 import type { Decision } from './policy.js';
-import { fromReactor } from './reactor.js';
+import { fromReactor, toActor, toParent as parent } from './reactor.js';
+
+const READY: VerifierEvent = { type: 'agent.ready' };
 
 /** The answer to a decision request. */
 export type DecisionReply = { decision: Decision; rng: Rng } | { error: unknown };
@@ -45,8 +47,8 @@ export interface AgentContext extends AgentInput {
  * renders its text and says it to the user (system id `user`). Two phases, listening and deciding.
  */
 export const agent = fromReactor(
-  (c: AgentContext, e: AgentEvent, { self, system, defer }) => {
-    const toParent = (ev: ConversationEvent) => defer(() => self._parent?.send(ev));
+  (c: AgentContext, e: AgentEvent, scope) => {
+    const { self } = scope;
     const { scenario: s, family: f } = c.ctx;
     // One reply callback for the actor's life (not a closure per decision).
     c.reply ??= (r) => self.send('error' in r ? { type: 'agent.undecided', error: r.error } : { type: 'agent.decided', decision: r.decision, rng: r.rng });
@@ -67,8 +69,7 @@ export const agent = fromReactor(
           c.view = f.updateView(s, e.agent === null ? f.initialView(s) : c.view, e.agent, e.user.act);
           c.history.push(e.user);
           if (!e.decide) {
-            const ready: VerifierEvent = { type: 'agent.ready' };
-            defer(() => system.get('verifier')?.send(ready));
+            toActor<VerifierEvent>(scope, 'verifier', READY);
             return;
           }
           const obs: { -readonly [K in keyof Observation]: Observation[K] } = {
@@ -88,7 +89,7 @@ export const agent = fromReactor(
           // batcher on a microtask), and an answer would wait in this actor's mailbox anyway.
           c.decisions.request(obs, c.rng!, c.reply);
         } catch (error) {
-          toParent({ type: 'actor.failed', role: 'agent', error });
+          parent<ConversationEvent>(scope, { type: 'actor.failed', role: 'agent', error });
         }
         return;
       }
@@ -107,9 +108,9 @@ export const agent = fromReactor(
           const turn: Turn = { speaker: 'agent', act, text, reward: 0, action };
           if (logprob !== undefined) turn.logprob = logprob;
           const hear: UserEvent = { type: 'user.hear', turn };
-          defer(() => system.get('user')?.send(hear));
+          toActor<UserEvent>(scope, 'user', hear);
         } catch (error) {
-          toParent({ type: 'actor.failed', role: 'agent', error });
+          parent<ConversationEvent>(scope, { type: 'actor.failed', role: 'agent', error });
         }
         c.obs = null;
         return;
@@ -119,7 +120,7 @@ export const agent = fromReactor(
         if (c.phase !== 'deciding') return;
         c.phase = 'listening';
         c.obs = null;
-        toParent({ type: 'actor.failed', role: 'agent', error: e.error });
+        parent<ConversationEvent>(scope, { type: 'actor.failed', role: 'agent', error: e.error });
         return;
     }
   },

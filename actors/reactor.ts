@@ -27,3 +27,16 @@ export function fromReactor<C extends object, E extends EventObject, I>(
     restoreSnapshot: (snapshot) => snapshot as TransitionSnapshot<C>,
   };
 }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyScope = ActorScope<any, any, ActorSystem<any>>;
+
+/** Sends `event` to the actor's parent once the current message is handled. */
+export function toParent<E extends EventObject>(scope: AnyScope, event: E): void {
+  scope.defer(() => scope.self._parent?.send(event));
+}
+
+/** Sends `event` to the actor registered as `systemId` once the current message is handled. */
+export function toActor<E extends EventObject>(scope: AnyScope, systemId: string, event: E): void {
+  scope.defer(() => scope.system.get(systemId)?.send(event));
+}

@@ -1,7 +1,7 @@
 import type { Rng } from '../scenarios/random.js';
 import type { ScenarioContext } from './episode-core.js';
 import type { ConversationEvent, UserEvent, VerifierEvent } from './events.js';
-import { fromReactor } from './reactor.js';
+import { fromReactor, toActor, toParent as parent } from './reactor.js';
 
 export interface UserInput {
   readonly ctx: ScenarioContext;
@@ -22,10 +22,8 @@ export interface UserContext {
  * `verifier`), which records and judges them. It only ever reacts (one state), hence a reactor rather than a statechart.
  */
 export const imaginedUser = fromReactor(
-  (c: UserContext, event: UserEvent, { self, system, defer }) => {
+  (c: UserContext, event: UserEvent, scope) => {
     const { scenario: s, family: f } = c.ctx;
-    const toParent = (e: ConversationEvent) => defer(() => self._parent?.send(e));
-    const toVerifier = (e: VerifierEvent) => defer(() => system.get('verifier')?.send(e));
     if (event.type === 'user.open') {
       c.persona = null;
       c.state = null;
@@ -37,10 +35,10 @@ export const imaginedUser = fromReactor(
         const o = f.open(s, c.persona, init, event.rng);
         const text = f.renderUser(s, c.persona, o.act, event.rngText);
         c.state = o.state;
-        toVerifier({ type: 'verifier.opening', act: o.act, text, persona: c.persona, state: o.state });
+        toActor<VerifierEvent>(scope, 'verifier', { type: 'verifier.opening', act: o.act, text, persona: c.persona, state: o.state });
       } catch (error) {
         // The persona (when drawn) goes into the errored episode, as in the reference loop.
-        toParent({ type: 'actor.failed', role: 'user', error, persona: c.persona });
+        parent<ConversationEvent>(scope, { type: 'actor.failed', role: 'user', error, persona: c.persona });
       }
       return;
     }
@@ -56,12 +54,12 @@ export const imaginedUser = fromReactor(
       } catch (err) {
         textError = err ?? new Error('renderUser threw');
       }
-      toVerifier({
+      toActor<VerifierEvent>(scope, 'verifier', {
         type: 'verifier.judge', persona: c.persona, turn: event.turn, act: r.act, text, textError, left: r.left === true,
         before, after: r.state,
       });
     } catch (error) {
-      toParent({ type: 'actor.failed', role: 'user', error, turn: event.turn });
+      parent<ConversationEvent>(scope, { type: 'actor.failed', role: 'user', error, turn: event.turn });
     }
   },
   (input: UserInput): UserContext => ({ ctx: input.ctx, persona: null, state: null, rng: null, rngText: null }),

@@ -2,7 +2,7 @@ import type { Rng } from '../scenarios/random.js';
 import type { Act, EndReason } from './acts.js';
 import type { ScenarioContext } from './episode-core.js';
 import type { AgentEvent, ConversationEvent, Privileged, Transcript, VerifierEvent } from './events.js';
-import { fromReactor } from './reactor.js';
+import { fromReactor, toActor, toParent as parent } from './reactor.js';
 
 export interface VerifierInput {
   readonly ctx: ScenarioContext;
@@ -30,10 +30,8 @@ export interface VerifierContext extends VerifierInput {
  * state that only reacts, hence a reactor.
  */
 export const verifier = fromReactor(
-  (c: VerifierContext, e: VerifierEvent, { self, system, defer }) => {
+  (c: VerifierContext, e: VerifierEvent, scope) => {
     const { scenario: s, family: f } = c.ctx;
-    const toParent = (ev: ConversationEvent) => defer(() => self._parent?.send(ev));
-    const toAgent = (ev: AgentEvent) => defer(() => system.get('agent')?.send(ev));
     switch (e.type) {
       case 'verifier.start':
         c.transcript = e.transcript;
@@ -49,7 +47,7 @@ export const verifier = fromReactor(
         t.persona = e.persona;
         c.state = e.state;
         if (s.maxTurns <= 0) c.reason = 'turn-limit';
-        toAgent(observe(c, null, e));
+        toActor<AgentEvent>(scope, 'agent', observe(c, null, e));
         return;
       }
 
@@ -58,7 +56,7 @@ export const verifier = fromReactor(
         try {
           j = f.judge(s, e.persona, e.before, e.turn.act, e.act, e.after);
         } catch (error) {
-          toParent({ type: 'actor.failed', role: 'verifier', error, turn: e.turn });
+          parent<ConversationEvent>(scope, { type: 'actor.failed', role: 'verifier', error, turn: e.turn });
           return;
         }
         e.turn.reward = j.reward;
@@ -66,7 +64,7 @@ export const verifier = fromReactor(
         if (e.textError !== undefined) {
           // renderUser failed after a judged exchange: the turn keeps its reward, the reply is lost.
           turns.push(e.turn);
-          toParent({ type: 'actor.failed', role: 'user', error: e.textError });
+          parent<ConversationEvent>(scope, { type: 'actor.failed', role: 'user', error: e.textError });
           return;
         }
         turns.push(e.turn, { speaker: 'user', act: e.act, text: e.text, reward: 0 });
@@ -74,7 +72,7 @@ export const verifier = fromReactor(
         c.state = e.after;
         c.reason = j.end ?? (e.left ? 'user-left' : c.agentTurns >= s.maxTurns ? 'turn-limit' : null);
         // The agent folds in the exchange even when it was the last (as the reference loop does).
-        toAgent(observe(c, e.turn.act, e));
+        toActor<AgentEvent>(scope, 'agent', observe(c, e.turn.act, e));
         return;
       }
 
@@ -86,7 +84,7 @@ export const verifier = fromReactor(
         } catch (error) {
           reply = { type: 'actor.failed', role: 'verifier', error };
         }
-        toParent(reply);
+        parent<ConversationEvent>(scope, reply);
         return;
       }
     }
