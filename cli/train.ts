@@ -11,7 +11,7 @@ import { loadTransitions, type LoadedTransitions } from '../environments/offline
 import cliProgress from 'cli-progress';
 import { ONLINE_ALGORITHMS, type OnlineAlgorithm, type OnlineAlgorithmName, type OnlineDims } from '../learners/algorithms/online-common.js';
 import { trainOnline, type OnlineMetricsRow } from '../learners/algorithms/online.js';
-import { createEnvSource } from '../learners/algorithms/online-env-source.js';
+import { createInProcessSource } from '../environments/online/in-process.js';
 import { loadBasePolicy } from '../learners/algorithms/online-init.js';
 import { ppo } from '../learners/algorithms/ppo.js';
 import { grpo } from '../learners/algorithms/grpo.js';
@@ -356,7 +356,7 @@ export async function runTrainOnline(o: RunTrainOnlineOptions, out: Output): Pro
     run = await trainOnline({
       algorithm: algo, dir: o.out, episodes: o.episodes, seed: o.seed, device: o.device, threads: o.threads, resume: o.resume,
       evalEvery: o.evalEvery, evalEpisodes: o.evalEpisodes, evalSeed: o.evalSeed, checkpointEvery: o.checkpointEvery, base,
-      source: (infer) => createEnvSource(ctx, encoder, infer),
+      source: (infer) => createInProcessSource({ scenario, encoder: o.encoder }, infer),
       meta: { scenario: { id: ctx.scenario.id, version: ctx.scenario.version, hash: ctx.hash }, encoder: { kind: encoder.kind, size: encoder.size }, init: o.init ?? null },
       onProgress: (done, total, row) => {
         bar.update(done, total, row?.return_mean ?? undefined);

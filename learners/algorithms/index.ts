@@ -24,5 +24,4 @@ export { reinforce } from './reinforce.js';
 export { ReinforceConfig } from './reinforce.config.js';
 export { ONLINE_STATE_FILE, chosenLogProbs, evaluateSampled, evaluationRequests, keepFresh, trainOnline, trainingRequests } from './online.js';
 export type { BasePolicy, OnlineMetricsRow, TrainOnlineOptions, TrainOnlineResult } from './online.js';
-export { createEnvSource, sampleMasked } from './online-env-source.js';
 export { loadBasePolicy, mergeBase } from './online-init.js';
