@@ -33,7 +33,7 @@ export type Op =
   | 'StopGradient' // the input's value, with no gradient through it (emitted as Identity)
   // linear algebra
   | 'MatMul' // numpy matmul of rank >= 2 operands
-  | 'Gemm' // 2-D: op(A) op(B) (+ C); attrs transA, transB
+  | 'Gemm' // 2-D: alpha op(A) op(B) (+ C); attrs transA, transB, alpha (absent when 1)
   // reductions and normalisers
   | ReduceOp // attrs axes (sorted, non-negative), keepdims (0 | 1)
   | 'Softmax'
