@@ -19,7 +19,8 @@ export function fromReactor<C extends object, E extends EventObject, I>(
   return {
     config: react,
     transition: (snapshot, event, scope) => {
-      react(snapshot.context, event, scope);
+      // XState's own lifecycle events (`xstate.stop` when the parent stops) are not messages.
+      if (!event.type.startsWith('xstate.')) react(snapshot.context, event, scope);
       return snapshot;
     },
     getInitialSnapshot: (_scope, input) => ({ status: 'active', output: undefined, error: undefined, context: init(input) }),

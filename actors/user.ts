@@ -42,7 +42,7 @@ export const imaginedUser = fromReactor(
       }
       return;
     }
-    // user.hear
+    if (event.type !== 'user.hear') return;
     try {
       const before = c.state;
       const r = f.respond(s, c.persona, before, event.turn.act, c.rng!);
