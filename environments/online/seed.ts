@@ -28,6 +28,8 @@ interface Pending {
  * One `infer` runs at a time; requests that arrive meanwhile wait for the next flush.
  */
 export class SeedServer {
+  private readonly attached = new Set<MessagePort>();
+  /** Attached ports that have sent a request: the tasks a full flush waits for. */
   private readonly busy = new Set<MessagePort>();
   private pending: Pending[] = [];
   /** Cancels the pending max-wait flush. */
@@ -44,10 +46,14 @@ export class SeedServer {
     private readonly maxWaitMs: number,
   ) {}
 
-  /** A task started: its port's requests join the batches, and full flushes wait for it. */
+  /**
+   * A task was submitted: its port's requests join the batches. Full flushes wait for it once its
+   * first request came (a task still queued in Piscina, or not yet at its first decision, is not waited for).
+   */
   attach(port: MessagePort): void {
-    this.busy.add(port);
+    this.attached.add(port);
     port.on('message', (req: InferRequest) => {
+      this.busy.add(port);
       this.pending.push({ port, req });
       this.schedule();
     });
@@ -55,6 +61,7 @@ export class SeedServer {
 
   /** A task ended (or its worker died): its requests are dropped and flushes stop waiting for it. */
   detach(port: MessagePort): void {
+    this.attached.delete(port);
     this.busy.delete(port);
     this.pending = this.pending.filter((p) => p.port !== port);
     port.close();
@@ -116,12 +123,12 @@ export class SeedServer {
         const part = logits.slice(at * A, (at + p.req.rows) * A);
         at += p.req.rows;
         const reply: InferReply = { id: p.req.id, logits: part, version };
-        if (this.busy.has(p.port)) p.port.postMessage(reply, [part.buffer]);
+        if (this.attached.has(p.port)) p.port.postMessage(reply, [part.buffer]);
       }
     } catch (err) {
       this.error ??= err;
       const message = `central inference failed: ${err instanceof Error ? err.message : String(err)}`;
-      for (const p of batch) if (this.busy.has(p.port)) p.port.postMessage({ id: p.req.id, error: message } satisfies InferReply);
+      for (const p of batch) if (this.attached.has(p.port)) p.port.postMessage({ id: p.req.id, error: message } satisfies InferReply);
     } finally {
       s.inferMs += performance.now() - t0;
       this.running = false;
@@ -132,7 +139,8 @@ export class SeedServer {
   close(): void {
     this.timer?.();
     this.timer = null;
-    for (const port of this.busy) port.close();
+    for (const port of this.attached) port.close();
+    this.attached.clear();
     this.busy.clear();
     this.pending = [];
   }

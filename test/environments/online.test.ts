@@ -211,6 +211,11 @@ test('the same trajectories in-process, with central inference (1 and 2 workers)
       const l = await local.collect(reqs);
       sameTrajectories(t, reference, c);
       sameTrajectories(t, reference, l);
+      // many small tasks (uneven ranges, queued in Piscina) come back in request order too
+      const small = createCentralSource({ ...base, workers, taskSize: 5, maxWaitMs: 0 }, learner.infer);
+      sameTrajectories(t, reference, await small.collect(reqs));
+      t.is(small.stats.tasks, 5);
+      await small.close();
       t.true(l.every((x) => x.policyVersion === 2));
       t.is(central.stats.play.decisions, reference.reduce((s, x) => s + x.length, 0));
       t.is(central.stats.tasks, workers, 'one task per worker by default');
