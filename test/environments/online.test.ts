@@ -349,3 +349,22 @@ test('central inference: an infer that throws rejects collect with its error (no
   }
   t.throws(() => createCentralSource({ scenario: getScenario('teacher'), encoder: 'structured', maxWaitMs: -1 }, failing), { message: /options.maxWaitMs must be a non-negative number/ });
 });
+
+test('the README example: central inference and local copies, as written', async (t) => {
+  const opts = { scenario: getScenario('teacher'), encoder: 'structured' as const, concurrency: 32, workers: 2 };
+  const { obsSize, numActions } = dims('teacher');
+  const inferenceModelBytes = mlpModel(obsSize, numActions, { hidden: [8] });
+  const learner = await sessionInfer(inferenceModelBytes, 1);
+  const version = 1;
+  const forward = async (obs: Float32Array, rows: number) => (await learner.infer(obs, rows)).logits;
+  const source = createCentralSource(opts, async (obs, rows) => ({ logits: await forward(obs, rows), version }));
+  const trajectories = await source.collect([{ seed: 1, actionSeed: 10, group: 0 }, { seed: 1, actionSeed: 11, group: 0 }]);
+  await source.close();
+  const copies = createLocalCopiesSource(opts);
+  await copies.publish(1, inferenceModelBytes);
+  const more = await copies.collect([{ seed: 1, actionSeed: 10, group: 0 }, { seed: 1, actionSeed: 11, group: 0 }]);
+  await copies.close();
+  sameTrajectories(t, trajectories, more);
+  t.deepEqual(more.map((x) => x.policyVersion), [1, 1]);
+  await learner.release();
+});
