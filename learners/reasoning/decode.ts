@@ -1,0 +1,148 @@
+/**
+ * Batched autoregressive decoding on the ONNX inference graph of the token policy.
+ *
+ * B prompts are decoded together: each step runs the model on the rows still generating
+ * ([active, seq] int64 tokens, `<pad>` after each row's end; the causal mask keeps padding from
+ * reaching earlier positions) and reads each row's logits at its own last position. Sampling
+ * (temperature, top-k, top-p) uses one seeded {@link Rng} per sequence, so a sequence's tokens do
+ * not depend on which other sequences share its batch; temperature 0 is greedy (argmax, lowest id
+ * on ties). A row stops at `<eos>`, after `maxNewTokens`, or when it fills the context
+ * (seq + 1 tokens: the model reads at most seq).
+ *
+ * No KV cache: the inference graph is the fixed-length training graph, and every step recomputes
+ * all `seq` positions (see README: "Decoding cost" for the measured rate and what a cache needs).
+ *
+ * @example
+ * const out = await decode(reasoner.session, prompts, { seq: 64, eos: 1, pad: 0, temperature: 0 });
+ * out[0].completion; // ids after the prompt, <eos> included when reached
+ */
+import * as ort from 'onnxruntime-node';
+import { Rng } from '../../scenarios/random.js';
+import type { DeviceSession } from '../runtime/session.js';
+import { TOKENS_FEED } from './policy.js';
+
+export interface SamplingOptions {
+  /** 0 = greedy; default 1. */
+  readonly temperature?: number;
+  /** Keep the k most likely tokens (0 or absent: all). */
+  readonly topK?: number;
+  /** Keep the smallest set of most likely tokens whose probability reaches p (1 or absent: all). */
+  readonly topP?: number;
+}
+
+export interface DecodeOptions extends SamplingOptions {
+  /** The model's context length. */
+  readonly seq: number;
+  readonly eos: number;
+  readonly pad: number;
+  /** Most tokens generated per sequence; default: until the context is full. */
+  readonly maxNewTokens?: number;
+  /** One stream per prompt (needed unless temperature is 0). */
+  readonly rngs?: readonly Rng[];
+  /** Rows per model run (default: all prompts at once). */
+  readonly batchSize?: number;
+}
+
+export interface Decoded {
+  /** Generated ids (without the prompt), `<eos>` included when reached. */
+  readonly completion: number[];
+  /** Why it stopped. */
+  readonly stop: 'eos' | 'length' | 'context';
+}
+
+export interface DecodeStats {
+  /** Model runs (one per generated position of the longest row in each chunk). */
+  runs: number;
+  /** Tokens generated. */
+  tokens: number;
+  seconds: number;
+}
+
+/**
+ * Picks a token from logits: greedy at temperature 0, else a draw from softmax(logits / T)
+ * restricted to the top-k and the top-p nucleus.
+ */
+export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions, rng?: Rng): number {
+  const n = logits.length;
+  const temperature = options.temperature ?? 1;
+  if (temperature === 0) {
+    let best = 0;
+    for (let i = 1; i < n; i++) if (logits[i] > logits[best]) best = i;
+    return best;
+  }
+  if (!(temperature > 0)) throw new RangeError(`temperature must be ≥ 0, got ${temperature}`);
+  if (!rng) throw new Error('sampling at a temperature above 0 needs an rng per sequence');
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
+  const k = options.topK && options.topK > 0 ? Math.min(options.topK, n) : n;
+  const max = logits[order[0]];
+  const kept: number[] = [];
+  const weights: number[] = [];
+  let total = 0;
+  for (let r = 0; r < k; r++) {
+    const w = Math.exp((logits[order[r]] - max) / temperature);
+    kept.push(order[r]);
+    weights.push(w);
+    total += w;
+  }
+  const p = options.topP ?? 1;
+  if (!(p > 0 && p <= 1)) throw new RangeError(`topP must be in (0, 1], got ${p}`);
+  if (p < 1) {
+    let cum = 0;
+    let cut = kept.length;
+    for (let r = 0; r < kept.length; r++) {
+      cum += weights[r] / total;
+      if (cum >= p) {
+        cut = r + 1;
+        break;
+      }
+    }
+    kept.length = cut;
+    weights.length = cut;
+  }
+  return kept[rng.weightedIndex(weights)];
+}
+
+/** Decodes every prompt (see the module comment); `stats`, when given, is filled in. */
+export async function decode(session: DeviceSession, prompts: readonly (readonly number[])[], options: DecodeOptions, stats?: DecodeStats): Promise<Decoded[]> {
+  const { seq, eos, pad } = options;
+  const greedy = (options.temperature ?? 1) === 0;
+  if (!greedy && (!options.rngs || options.rngs.length !== prompts.length)) throw new Error(`decode: sampling needs one rng per prompt (${prompts.length}), got ${options.rngs?.length ?? 0}`);
+  const maxNew = options.maxNewTokens ?? Infinity;
+  const chunk = options.batchSize ?? Math.max(1, prompts.length);
+  const started = Date.now();
+  const results: Decoded[] = new Array(prompts.length);
+  for (let c0 = 0; c0 < prompts.length; c0 += chunk) {
+    const ids = Array.from({ length: Math.min(chunk, prompts.length - c0) }, (_, i) => c0 + i);
+    const seqs = ids.map((i) => {
+      const p = prompts[i];
+      if (p.length < 1 || p.length > seq) throw new RangeError(`decode: prompt ${i} has ${p.length} tokens; it needs 1 to ${seq} (the context)`);
+      return [...p];
+    });
+    const stop: (Decoded['stop'] | undefined)[] = ids.map(() => undefined);
+    for (;;) {
+      const active = ids.map((_, j) => j).filter((j) => stop[j] === undefined);
+      if (active.length === 0) break;
+      const tokens = new BigInt64Array(active.length * seq).fill(BigInt(pad));
+      active.forEach((j, r) => seqs[j].forEach((t, k) => (tokens[r * seq + k] = BigInt(t))));
+      const out = await session.run({ [TOKENS_FEED]: new ort.Tensor('int64', tokens, [active.length, seq]) }, ['logits']);
+      const logits = out.logits.data as Float32Array;
+      const vocab = logits.length / (active.length * seq);
+      if (stats) stats.runs++;
+      active.forEach((j, r) => {
+        const s = seqs[j];
+        const at = (r * seq + s.length - 1) * vocab;
+        const next = sampleToken(logits.subarray(at, at + vocab), options, options.rngs?.[ids[j]]);
+        s.push(next);
+        if (stats) stats.tokens++;
+        const generated = s.length - prompts[ids[j]].length;
+        if (next === eos) stop[j] = 'eos';
+        else if (generated >= maxNew) stop[j] = 'length';
+        else if (s.length > seq) stop[j] = 'context';
+      });
+      out.logits.dispose();
+    }
+    ids.forEach((i, j) => (results[i] = { completion: seqs[j].slice(prompts[i].length), stop: stop[j] as Decoded['stop'] }));
+  }
+  if (stats) stats.seconds += (Date.now() - started) / 1000;
+  return results;
+}
