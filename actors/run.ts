@@ -1,9 +1,6 @@
-import { createActor } from 'xstate';
-import type { Actor } from 'xstate';
 import { Batcher } from './batcher.js';
 import type { BatchStats } from './batcher.js';
-import { conversation } from './conversation.js';
-import type { EpisodeSource } from './conversation.js';
+import { takeSlot } from './slots.js';
 import { episodeStreams, erroredEpisode } from './episode-core.js';
 import type { EpisodeSpec, ScenarioContext } from './episode-core.js';
 import type { Episode } from './episode.js';
@@ -35,20 +32,37 @@ export function runEpisodes(ctx: ScenarioContext, policy: Policy, specs: readonl
   const results = new Array<Episode>(specs.length);
   if (specs.length === 0) return Promise.resolve(results);
   const batcher = new Batcher(policy);
-  const input = { ctx, decisions: batcher, policyName: policy.name, privileged: policy.privileged === true };
 
   return new Promise<Episode[]>((resolve, reject) => {
     let next = 0;
     let done = 0;
     let stopped = false;
 
-    /** A slot: one conversation actor system that plays episodes one after another, pulling them from the run's queue. */
+    const finish = (i: number, episode: Episode) => {
+      results[i] = episode;
+      done++;
+      batcher.leave();
+      try {
+        opts.onEpisode?.(episode);
+      } catch (err) {
+        stopped = true;
+        reject(err);
+        return;
+      }
+      if (done === specs.length) {
+        if (opts.stats) Object.assign(opts.stats, batcher.stats);
+        resolve(results);
+      }
+    };
+
+    /** Plays episodes one after another on a conversation slot, pulling them from the run's queue. */
     const openSlot = () => {
       // Positions (in `specs`) of the slot's episodes not yet emitted, oldest first: the next
       // episode is taken (inside the transition) before the previous one's record is delivered.
       const playing: number[] = [];
       const labels: string[] = [];
-      const episodes: EpisodeSource = {
+      takeSlot(ctx, policy).use({
+        decisions: batcher,
         more: () => !stopped && next < specs.length,
         next: () => {
           const i = next++;
@@ -61,39 +75,16 @@ export function runEpisodes(ctx: ScenarioContext, policy: Policy, specs: readonl
           batcher.join();
           return { spec, label, streams };
         },
-      };
-      const actor: Actor<typeof conversation> = createActor(conversation, { input: { ...input, episodes } });
-      const finish = (episode: Episode) => {
-        results[playing.shift()!] = episode;
-        labels.shift();
-        done++;
-        batcher.leave();
-        try {
-          opts.onEpisode?.(episode);
-        } catch (err) {
-          stopped = true;
-          reject(err);
-          return;
-        }
-        if (done === specs.length) {
-          if (opts.stats) Object.assign(opts.stats, batcher.stats);
-          resolve(results);
-        }
-      };
-      actor.on('episode', ({ episode }) => {
-        finish(episode);
-        if (playing.length === 0) actor.stop(); // nothing left for this slot: the conversation went idle
-      });
-      actor.subscribe({
+        ended: (episode) => {
+          labels.shift();
+          finish(playing.shift()!, episode);
+        },
         // Not expected (children catch family and policy errors); the slot is lost, the run goes on.
-        error: (err) => {
-          if (playing.length > 0) finish(erroredEpisode(ctx, specs[playing[0]], labels[0], null, [], err));
+        crashed: (err) => {
+          if (playing.length > 0) finish(playing[0], erroredEpisode(ctx, specs[playing[0]], labels[0], null, [], err));
           if (!stopped && next < specs.length) openSlot();
         },
       });
-      actor.start();
-      if (episodes.more()) actor.send({ type: 'conversation.play', ...episodes.next() });
-      else actor.stop();
     };
 
     for (let s = 0; s < Math.min(k, specs.length); s++) openSlot();

@@ -9,6 +9,8 @@ import type { EpisodeSpec, ScenarioContext } from '../../actors/episode-core.js'
 import type { Episode } from '../../actors/episode.js';
 import { runEpisodePlain } from '../../actors/plain.js';
 import { policyByName } from '../../actors/policies/index.js';
+import { runEpisodes } from '../../actors/run.js';
+import { takeSlot } from '../../actors/slots.js';
 import type { Policy } from '../../actors/policy.js';
 import { makeContext } from '../../actors/context.js';
 import { getScenario } from '../../scenarios/registry.js';
@@ -89,4 +91,18 @@ test('with a queue it goes straight on in talking (one machine event per episode
   const reference = list.map((s) => JSON.stringify(runEpisodePlain(ctx, policy, s)));
   t.deepEqual(queued.out.map((e) => JSON.stringify(e)), reference);
   t.deepEqual(alone.out.map((e) => JSON.stringify(e)), reference);
+});
+
+test('runs reuse the conversation actors of earlier runs with the same context and policy', async (t) => {
+  const ctx = toyContext();
+  const policy = policyByName('heuristic', ctx);
+  const first = await runEpisodes(ctx, policy, specs(10, 2), { concurrency: 3 });
+  const taken = [0, 1, 2, 3].map(() => takeSlot(ctx, policy));
+  const played = taken.map((s) => s.actor.getSnapshot().context.spec !== null);
+  t.deepEqual(played, [true, true, true, false], 'the run left its three slots idle; a fourth is made');
+  t.true(taken.every((s) => s.actor.getSnapshot().value === 'idle'));
+  for (const s of taken) s.use({ decisions: { request: () => t.fail() }, more: () => false, next: () => t.fail() as never, ended: () => t.fail(), crashed: () => t.fail() });
+  const again = await runEpisodes(ctx, policy, specs(10, 2), { concurrency: 4 });
+  t.deepEqual(again.map((e) => JSON.stringify(e)), first.map((e) => JSON.stringify(e)));
+  t.deepEqual(again.map((e) => JSON.stringify(e)), specs(10, 2).map((s) => JSON.stringify(runEpisodePlain(ctx, policy, s))));
 });
