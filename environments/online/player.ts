@@ -109,55 +109,60 @@ export async function playRequests(ctx: ScenarioContext, encoder: Encoder, reque
     },
     async act(observations: readonly Observation[], rngs: readonly Rng[]): Promise<Decision[]> {
       if (fatal) throw fatal;
-      const B = observations.length;
       const batch = rngs.map(resolve);
-      const tp = performance.now();
-      const x = new Float32Array(B * F);
-      const pins = new Int32Array(B);
-      for (let i = 0; i < B; i++) {
-        encoder.encode(observations[i], x, i * F);
-        pins[i] = batch[i].pin;
-      }
-      const encodeMs = performance.now() - tp;
-      let out: Awaited<ReturnType<Forward['forward']>>;
-      const tf = performance.now();
       try {
-        // slice: the forward may transfer or keep its input; the rows are recorded from `x`
-        out = await fwd.forward(x.slice(), B, pins);
-        if (out.logits.length !== B * A) throw new Error(`the policy returned ${out.logits.length} logits for ${B} rows of ${A} actions; expected ${B * A}`);
+        return await decide(observations, batch);
       } catch (err) {
-        fatal ??= err;
-        throw err;
-      } finally {
-        stats.forwardMs += performance.now() - tf;
-      }
-      const ts = performance.now();
-      const logp = new Float64Array(B * A);
-      try {
-        for (let i = 0; i < B; i++) maskedLogSoftmax(out.logits, i * A, A, observations[i].mask, batch[i].who, logp.subarray(i * A, (i + 1) * A));
-      } catch (err) {
-        if (B > 1) retry = batch.slice();
+        if (batch.length > 1) retry = batch.slice();
         throw err;
       }
-      const decisions: Decision[] = [];
-      for (let i = 0; i < B; i++) {
-        const st = batch[i];
-        const { action, logProb } = sampleLogProbs(logp, i * A, A, st.rng);
-        const mask = new Uint8Array(A);
-        observations[i].mask.forEach((v, a) => { mask[a] = v ? 1 : 0; });
-        st.obs.push(x.subarray(i * F, (i + 1) * F));
-        st.masks.push(mask);
-        st.actions.push(action);
-        st.logProbs.push(logProb);
-        st.versions.push(typeof out.version === 'number' ? out.version : out.version[i]);
-        decisions.push({ action, logprob: logProb });
-      }
-      stats.forwards++;
-      stats.decisions += B;
-      if (B > stats.maxBatch) stats.maxBatch = B;
-      stats.policyMs += encodeMs + performance.now() - ts;
-      return decisions;
     },
+  };
+
+  /** One tick: encode, forward, sample, record. Draws from the action streams only once nothing can fail. */
+  const decide = async (observations: readonly Observation[], batch: readonly Live[]): Promise<Decision[]> => {
+    const B = observations.length;
+    const tp = performance.now();
+    const x = new Float32Array(B * F);
+    const pins = new Int32Array(B);
+    for (let i = 0; i < B; i++) {
+      encoder.encode(observations[i], x, i * F);
+      pins[i] = batch[i].pin;
+    }
+    const encodeMs = performance.now() - tp;
+    let out: Awaited<ReturnType<Forward['forward']>>;
+    const tf = performance.now();
+    try {
+      // slice: the forward may transfer or keep its input; the rows are recorded from `x`
+      out = await fwd.forward(x.slice(), B, pins);
+      if (out.logits.length !== B * A) throw new Error(`the policy returned ${out.logits.length} logits for ${B} rows of ${A} actions; expected ${B * A}`);
+    } catch (err) {
+      fatal ??= err;
+      throw err;
+    } finally {
+      stats.forwardMs += performance.now() - tf;
+    }
+    const ts = performance.now();
+    const logp = new Float64Array(B * A);
+    for (let i = 0; i < B; i++) maskedLogSoftmax(out.logits, i * A, A, observations[i].mask, batch[i].who, logp.subarray(i * A, (i + 1) * A));
+    const decisions: Decision[] = [];
+    for (let i = 0; i < B; i++) {
+      const st = batch[i];
+      const { action, logProb } = sampleLogProbs(logp, i * A, A, st.rng);
+      const mask = new Uint8Array(A);
+      observations[i].mask.forEach((v, a) => { mask[a] = v ? 1 : 0; });
+      st.obs.push(x.subarray(i * F, (i + 1) * F));
+      st.masks.push(mask);
+      st.actions.push(action);
+      st.logProbs.push(logProb);
+      st.versions.push(typeof out.version === 'number' ? out.version : out.version[i]);
+      decisions.push({ action, logprob: logProb });
+    }
+    stats.forwards++;
+    stats.decisions += B;
+    if (B > stats.maxBatch) stats.maxBatch = B;
+    stats.policyMs += encodeMs + performance.now() - ts;
+    return decisions;
   };
 
   const specs: EpisodeSpec[] = requests.map((r, i) => ({ index: i, seed: r.seed, id: `online-${r.seed}-${r.actionSeed}-${i}` }));
