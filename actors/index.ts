@@ -14,14 +14,14 @@ export type { RunOptions } from './run.js';
 export { Batcher } from './batcher.js';
 export type { BatchStats } from './batcher.js';
 export { conversation } from './conversation.js';
-export type { ConversationInput } from './conversation.js';
+export type { ConversationInput, EpisodeSource, Play } from './conversation.js';
 export { imaginedUser } from './user.js';
 export type { UserInput } from './user.js';
 export { agent } from './agent.js';
 export type { AgentInput, DecisionReply, DecisionSource } from './agent.js';
 export { verifier } from './verifier.js';
 export type { VerifierInput } from './verifier.js';
-export type { UserEvent, AgentEvent, VerifierEvent, ConversationEvent, Privileged } from './events.js';
+export type { UserEvent, AgentEvent, VerifierEvent, ConversationEvent, Privileged, Transcript } from './events.js';
 export {
   policyByName, POLICY_NAMES, randomPolicy, randomDecision, heuristicPolicy, oraclePolicy, epsilonHeuristicPolicy, mixturePolicy,
 } from './policies/index.js';
