@@ -121,6 +121,11 @@ export async function runSft(input: SftConfigInput, hooks: { readonly log?: (row
   } else if (existsSync(metricsPath)) writeFileSync(metricsPath, '');
   writeFileSync(join(config.out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const trainer = resuming ? await Trainer.resume(ckpt, trainGraph, options) : await Trainer.create(trainGraph, options);
+  if (resuming && existsSync(metricsPath)) {
+    // rows written after the checkpoint by the interrupted run are redone: drop them
+    const kept = readFileSync(metricsPath, 'utf8').split('\n').filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= trainer.steps);
+    writeFileSync(metricsPath, kept.map((l) => l + '\n').join(''));
+  }
   const started = Date.now();
   const first = trainer.steps;
   let window = { loss: 0, acc: 0, n: 0 };
