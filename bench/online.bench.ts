@@ -5,7 +5,9 @@
 //                  workers, K = 32 episodes per worker (batched) and K = 1 (one decision per call);
 //                  where the time goes (worker: actors / waiting for logits or running the model /
 //                  encode+sample; main thread: infer)
-//   online-ratio   2-worker ÷ 1-worker, central ÷ local, K=32 ÷ K=1, SEED max-wait 0 ÷ 1 ms
+//   online-ratio   2-worker ÷ 1-worker, central ÷ local, K=32 ÷ K=1, SEED max-wait 0 ÷ 1 ms,
+//                  2 tick groups per worker ÷ 1 (central, K=32; the groups' waits overlap, so those rows
+//                  give summed ms instead of shares)
 // Policy: a fixed MLP obs → 256 → 256 → actions (ReLU, random weights), structured encoder.
 // Each configuration is warmed up, then rounds are interleaved across configurations and the best
 // round of each is kept. REVERIE_BENCH_QUICK=1 for a short smoke run.
@@ -27,7 +29,7 @@ const note = (s: string) => process.stderr.write(s + '\n');
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 interface Config {
-  readonly mode: 'in-process' | 'central' | 'central-nowait' | 'local';
+  readonly mode: 'in-process' | 'central' | 'central-nowait' | 'central-pipelined' | 'local';
   readonly workers: number;
   readonly k: number;
   readonly source: InProcessSource | WorkerSource;
@@ -87,6 +89,8 @@ async function bench(id: string): Promise<void> {
     }
     // SEED's max-wait: 0 flushes on the next macrotask instead of waiting up to 1 ms for the other worker
     configs.push({ mode: 'central-nowait', workers: 2, k, source: createCentralSource({ ...base, concurrency: k, workers: 2, maxWaitMs: 0 }, learner.infer) });
+    // two tick groups of K/2 per worker: one steps while the other waits for logits
+    if (k > 1) for (const workers of [1, 2]) configs.push({ mode: 'central-pipelined', workers, k, source: createCentralSource({ ...base, concurrency: k, workers, maxWaitMs: 0, pipelines: 2 }, learner.infer) });
   }
   const episodes = (k: number) => (k === 1 ? (quick ? 16 : 48) : quick ? 128 : 512);
   const rounds = quick ? 1 : 3;
@@ -107,7 +111,8 @@ async function bench(id: string): Promise<void> {
       bench: 'online', scenario: id, mode: c.mode, workers: c.workers, K: c.k, episodes: m.episodes, decisions: m.decisions,
       seconds: round(m.seconds, 3), decisionsPerSec: round(dps(c), 0), decisionsPerForward: round(p.decisions / Math.max(1, p.forwards), 1),
       // worker (or in-process) thread time, summed over workers
-      threadMs: round(p.wallMs), actorsShare: round(actorsMs / p.wallMs, 3), forwardShare: round(p.forwardMs / p.wallMs, 3), policyShare: round(p.policyMs / p.wallMs, 3),
+      // with 2 tick groups the groups' times overlap: no shares of the wall time
+      threadMs: round(p.wallMs), ...(c.mode === 'central-pipelined' ? { forwardMs: round(p.forwardMs), policyMs: round(p.policyMs) } : { actorsShare: round(actorsMs / p.wallMs, 3), forwardShare: round(p.forwardMs / p.wallMs, 3), policyShare: round(p.policyMs / p.wallMs, 3) }),
       forwardIs: c.mode.startsWith('central') ? 'waiting for logits from the main thread' : 'running the model',
       ...(m.seed ? { mainInferMs: round(m.seed.inferMs), inferCalls: m.seed.calls, rowsPerInfer: round(m.seed.rows / Math.max(1, m.seed.calls), 1), mergedCalls: m.seed.merged, timedOutFlushes: m.seed.timedOut } : {}),
       ...(m.loadMs ? { modelLoadMs: round(m.loadMs) } : {}),
@@ -120,6 +125,7 @@ async function bench(id: string): Promise<void> {
     for (const w of [1, 2]) emit({ bench: 'online-ratio', scenario: id, what: `${w} worker(s) K=${k}: central ÷ local`, ratio: round(dps(find('central', w, k)) / dps(find('local', w, k)), 2) });
     emit({ bench: 'online-ratio', scenario: id, what: `central 2 workers K=${k}: maxWait 0 ÷ maxWait 1 ms`, ratio: round(dps(find('central-nowait', 2, k)) / dps(find('central', 2, k)), 2) });
   }
+  for (const w of [1, 2]) emit({ bench: 'online-ratio', scenario: id, what: `central ${w} worker(s) K=32: 2 tick groups (max-wait 0) ÷ 1`, ratio: round(dps(find('central-pipelined', w, 32)) / dps(find('central', w, 32)), 2) });
   for (const mode of ['central', 'local'] as const) for (const w of [1, 2]) emit({ bench: 'online-ratio', scenario: id, what: `${mode} ${w} worker(s): K=32 ÷ K=1`, ratio: round(dps(find(mode, w, 32)) / dps(find(mode, w, 1)), 1) });
   for (const c of configs) await c.source.close();
   await learner.release();

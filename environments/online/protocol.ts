@@ -7,8 +7,8 @@ import type { Trajectory } from './types.js';
  * The contract between a worker-backed experience source (main thread) and its Piscina workers.
  *
  * - {@link OnlineWorkerConfig} travels once per worker as `workerData`.
- * - {@link OnlineTask}: a contiguous range of the collect's requests. Central inference sends a
- *   MessagePort with it (transferred) over which the worker asks for logits each tick
+ * - {@link OnlineTask}: a contiguous range of the collect's requests. Central inference sends
+ *   MessagePorts with it (transferred), one per tick group, over which the worker asks for logits each tick
  *   ({@link InferRequest} → {@link InferReply}); local copies send the latest model (bytes in a
  *   SharedArrayBuffer, so a task does not copy them) and broadcast newer ones on `channel`.
  * - {@link OnlineResult}: the trajectories, their arrays transferred, and the worker's timings.
@@ -18,6 +18,11 @@ export const OnlineWorkerConfig = z.object({
   encoder: z.enum(['structured', 'text']),
   concurrency: z.int().positive(),
   mode: z.enum(['central', 'local']),
+  /**
+   * Central inference: tick groups per worker task, each with its own port and K / pipelines
+   * episodes, so that one group steps its episodes while another waits for logits (default 1).
+   */
+  pipelines: z.int().positive().optional(),
   /** Local copies: the BroadcastChannel name newer models arrive on between tasks' episodes. */
   channel: z.string().optional(),
 });
@@ -33,7 +38,8 @@ export const OnlineTask = z.object({
   /** Index of the first request in the collect (for messages). */
   start: z.int().nonnegative(),
   requests: z.array(Request).min(1),
-  port: z.instanceof(MessagePort).optional(),
+  /** Central inference: one port per tick group ({@link OnlineWorkerConfig}'s `pipelines`). */
+  ports: z.array(z.instanceof(MessagePort)).min(1).optional(),
   model: ModelMessage.optional(),
 });
 export type OnlineTask = z.infer<typeof OnlineTask>;

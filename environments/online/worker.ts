@@ -4,7 +4,8 @@ import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import type { ScenarioContext } from '../../actors/episode-core.js';
 import type { Encoder } from '../encoding/encoder.js';
 import { sourceSetup } from './options.js';
-import { emptyPlayStats, playRequests, type Forward } from './player.js';
+import { addPlayStats, emptyPlayStats, playRequests, type Forward } from './player.js';
+import type { Trajectory } from './types.js';
 import { ModelMessage, OnlineTask, OnlineWorkerConfig, type InferReply, type InferRequest, type OnlineResult } from './protocol.js';
 
 interface State {
@@ -92,7 +93,7 @@ function localForward(obsSize: number, numActions: number): Forward {
 }
 
 /** Central inference: each tick's rows go to the main thread over the task's port. */
-function centralForward(port: NonNullable<OnlineTask['port']>): Forward & { close(): void } {
+function centralForward(port: NonNullable<OnlineTask['ports']>[number]): Forward & { close(): void } {
   let next = 0;
   let version = 0;
   const waiting = new Map<number, { resolve: (r: { logits: Float32Array; version: number }) => void; reject: (e: Error) => void }>();
@@ -116,7 +117,12 @@ function centralForward(port: NonNullable<OnlineTask['port']>): Forward & { clos
       });
     },
     fallbackVersion: () => version,
-    close: () => port.close(),
+    close: () => {
+      port.close();
+      // a group still waiting when its task ends (another group failed) fails too, instead of hanging
+      for (const w of waiting.values()) w.reject(new Error('the task ended while this tick waited for logits'));
+      waiting.clear();
+    },
   };
 }
 
@@ -127,28 +133,40 @@ function centralForward(port: NonNullable<OnlineTask['port']>): Forward & { clos
 export default async function onlineTask(raw: unknown): Promise<unknown> {
   const { cfg, ctx, encoder } = setup();
   const task = OnlineTask.parse(raw);
-  let fwd: Forward;
-  let done = () => {};
+  const t0 = performance.now();
+  const before = loadMs;
+  const stats = emptyPlayStats();
+  let trajectories: Trajectory[];
   if (cfg.mode === 'central') {
-    if (!task.port) throw new Error('central inference task without a port');
-    const c = centralForward(task.port);
-    fwd = c;
-    done = c.close;
+    if (!task.ports) throw new Error('central inference task without ports');
+    // contiguous groups, one per port; each plays its share of K
+    const ports = task.ports;
+    const size = Math.ceil(task.requests.length / ports.length);
+    const k = Math.max(1, Math.ceil(cfg.concurrency / ports.length));
+    const forwards = ports.map(centralForward);
+    try {
+      const parts = await Promise.all(forwards.map((f, g) => {
+        const reqs = task.requests.slice(g * size, (g + 1) * size);
+        const s = emptyPlayStats();
+        return reqs.length === 0 ? [] : playRequests(ctx, encoder, reqs, k, f, s).finally(() => addPlayStats(stats, s));
+      }));
+      trajectories = parts.flat();
+    } finally {
+      for (const f of forwards) f.close();
+    }
+    // the groups ran side by side: the task's wall time, not their sum
+    stats.wallMs = performance.now() - t0;
   } else {
     if (task.model) offer(task.model);
     if (!latest) throw new Error('local copies: no model was published');
-    fwd = localForward(encoder.size, ctx.actions.length);
+    try {
+      trajectories = await playRequests(ctx, encoder, task.requests, cfg.concurrency, localForward(encoder.size, ctx.actions.length), stats);
+    } finally {
+      await prune();
+    }
   }
-  const stats = emptyPlayStats();
-  const before = loadMs;
-  try {
-    const trajectories = await playRequests(ctx, encoder, task.requests, cfg.concurrency, fwd, stats);
-    const result: OnlineResult = { start: task.start, trajectories, stats, loadMs: loadMs - before };
-    const buffers = new Set<ArrayBuffer>();
-    for (const t of trajectories) for (const a of [t.obs, t.mask, t.actions, t.logProbs, t.rewards, t.finalObs]) buffers.add(a.buffer as ArrayBuffer);
-    return move({ [transferableSymbol]: [...buffers], [valueSymbol]: result });
-  } finally {
-    done();
-    if (cfg.mode === 'local') await prune();
-  }
+  const result: OnlineResult = { start: task.start, trajectories, stats, loadMs: loadMs - before };
+  const buffers = new Set<ArrayBuffer>();
+  for (const t of trajectories) for (const a of [t.obs, t.mask, t.actions, t.logProbs, t.rewards, t.finalObs]) buffers.add(a.buffer as ArrayBuffer);
+  return move({ [transferableSymbol]: [...buffers], [valueSymbol]: result });
 }

@@ -20,6 +20,12 @@ export interface WorkerSourceOptions extends SourceOptions {
 export interface CentralSourceOptions extends WorkerSourceOptions {
   /** Longest a request waits for the other busy workers' before `infer` runs without them (ms, default 1; 0 = next macrotask). */
   readonly maxWaitMs?: number;
+  /**
+   * Tick groups per worker task (default 1): each has K / pipelines episodes and its own port, so
+   * a worker steps one group while another waits for logits (SEED's answer to inference latency;
+   * pair it with `maxWaitMs: 0`). The trajectories do not depend on it.
+   */
+  readonly pipelines?: number;
 }
 
 /** Counts and times of a worker-backed source since it was made. */
@@ -60,7 +66,8 @@ export interface WorkerSource extends ExperienceSource {
 export function createCentralSource(opts: CentralSourceOptions, infer: InferFn): WorkerSource {
   const maxWaitMs = opts.maxWaitMs ?? 1;
   if (!(maxWaitMs >= 0 && Number.isFinite(maxWaitMs))) throw new TypeError(`options.maxWaitMs must be a non-negative number, got ${maxWaitMs}`);
-  return new PooledSource(opts, { mode: 'central', infer, maxWaitMs });
+  const pipelines = positiveInt('pipelines', opts.pipelines, 1);
+  return new PooledSource(opts, { mode: 'central', infer, maxWaitMs, pipelines });
 }
 
 /**
@@ -89,7 +96,7 @@ class PooledSource implements WorkerSource {
   private published = -1;
   private closed = false;
 
-  constructor(opts: WorkerSourceOptions, private readonly how: { mode: 'central'; infer: InferFn; maxWaitMs: number } | { mode: 'local' }) {
+  constructor(opts: WorkerSourceOptions, private readonly how: { mode: 'central'; infer: InferFn; maxWaitMs: number; pipelines: number } | { mode: 'local' }) {
     this.workers = positiveInt('workers', opts.workers, availableParallelism());
     const concurrency = positiveInt('concurrency', opts.concurrency, 32);
     this.taskSize = opts.taskSize === undefined ? undefined : positiveInt('taskSize', opts.taskSize, 1);
@@ -98,6 +105,7 @@ class PooledSource implements WorkerSource {
     this.numActions = ctx.actions.length;
     const config: OnlineWorkerConfig = { scenario: opts.scenario, encoder: opts.encoder, concurrency, mode: how.mode };
     if (how.mode === 'central') {
+      config.pipelines = how.pipelines;
       this.seed = new SeedServer(how.infer, this.obsSize, this.numActions, how.maxWaitMs);
       this.stats.seed = this.seed.stats;
     } else {
@@ -143,12 +151,13 @@ class PooledSource implements WorkerSource {
       const task: OnlineTask = { start, requests };
       let done = () => {};
       const transferList: MessagePort[] = [];
-      if (this.seed) {
-        const { port1, port2 } = new MessageChannel();
-        this.seed.attach(port1);
-        done = () => this.seed!.detach(port1);
-        task.port = port2;
-        transferList.push(port2);
+      if (this.seed && this.how.mode === 'central') {
+        const seed = this.seed;
+        const channels = Array.from({ length: this.how.pipelines }, () => new MessageChannel());
+        for (const c of channels) seed.attach(c.port1);
+        done = () => { for (const c of channels) seed.detach(c.port1); };
+        task.ports = channels.map((c) => c.port2);
+        transferList.push(...task.ports);
       } else task.model = this.model!;
       try {
         const r = (await this.piscina.run(task, { transferList: transferList as unknown as PiscinaTransfer })) as OnlineResult;

@@ -216,6 +216,11 @@ test('the same trajectories in-process, with central inference (1 and 2 workers)
       sameTrajectories(t, reference, await small.collect(reqs));
       t.is(small.stats.tasks, 5);
       await small.close();
+      // two tick groups per worker, each with its own port
+      const piped = createCentralSource({ ...base, workers, pipelines: 2, maxWaitMs: 0 }, learner.infer);
+      sameTrajectories(t, reference, await piped.collect(reqs));
+      t.is(piped.stats.play.maxBatch, 2, 'K = 4 split over 2 groups');
+      await piped.close();
       t.true(l.every((x) => x.policyVersion === 2));
       t.is(central.stats.play.decisions, reference.reduce((s, x) => s + x.length, 0));
       t.is(central.stats.tasks, workers, 'one task per worker by default');
