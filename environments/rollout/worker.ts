@@ -4,8 +4,7 @@ import type { EpisodeSpec, ScenarioContext } from '../../actors/episode-core.js'
 import type { Policy } from '../../actors/policy.js';
 import { FLAG_ERRORED, FLAG_SUCCESS, RolloutTask, WorkerConfig, episodeId, type RolloutResult } from './protocol.js';
 import { defaultRuntime, type Runtime } from './runtime.js';
-
-const encoder = new TextEncoder();
+import { JsonLines } from './lines.js';
 
 /** Builds the policy with the `createPolicy` of the module at `url` (see WorkerConfig.policyModule). */
 async function policyFromModule(url: string, name: string, ctx: ScenarioContext): Promise<Policy> {
@@ -40,16 +39,16 @@ export function makeWorker(runtime: Runtime, config: unknown = workerData): (tas
     const returns: number[] = [];
     const agentTurns: number[] = [];
     const flags: number[] = [];
-    let lines = '';
+    const lines = new JsonLines();
     for (let j = 0; j < episodes.length; j++) {
       const ep = episodes[j];
       if (ep.index !== specs[j].index) throw new Error(`runtime returned episode ${ep.index} where ${specs[j].index} was expected`);
       returns.push(ep.totals.return);
       agentTurns.push(ep.totals.agentTurns);
       flags.push((ep.outcome.success ? FLAG_SUCCESS : 0) | (ep.outcome.reason === 'error' ? FLAG_ERRORED : 0));
-      if (task.emit === 'lines') lines += JSON.stringify(ep) + '\n';
+      if (task.emit === 'lines') lines.push(ep);
     }
-    const bytes = encoder.encode(lines); // a fresh ArrayBuffer of its own: safe to transfer
+    const bytes = lines.bytes();
     const result: RolloutResult = { start: task.start, count: task.count, bytes, returns, agentTurns, flags, ms: performance.now() - t0 };
     // Transfer the bytes instead of copying them (and keep big strings out of the main thread's heap).
     return move({ [transferableSymbol]: [bytes.buffer], [valueSymbol]: result });

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { RolloutPool, type RolloutChunk } from '../../environments/rollout/pool.js';
+import { JsonLines } from '../../environments/rollout/lines.js';
 import { deriveSeed } from '../../scenarios/random.js';
 import { EpisodeSchema } from '../../actors/episode.js';
 import { toyScenario } from './helpers/toy.js';
@@ -84,4 +85,17 @@ test('tasks in flight stay bounded while the consumer is slow', async (t) => {
 
 test('options are checked up front', (t) => {
   t.throws(() => new RolloutPool({ scenario: toyScenario, policy: 'x', workers: 0, workerFile: toyWorker }), { message: /options.workers must be a positive integer/ });
+});
+
+test('JsonLines gives the bytes of the JSON lines encoded at once, non-ASCII and past its first buffer included', (t) => {
+  const values = Array.from({ length: 3000 }, (_, i) => ({ i, text: i % 7 === 0 ? `café ${'é'.repeat(i % 50)} 🙂 “quoted” \u2028` : 'plain '.repeat(i % 13), x: i / 3 }));
+  const out = new JsonLines();
+  for (const v of values) out.push(v);
+  const bytes = out.bytes();
+  const expected = new TextEncoder().encode(values.map((v) => JSON.stringify(v) + '\n').join(''));
+  t.true(expected.length > 1 << 16);
+  t.is(bytes.byteLength, expected.byteLength);
+  t.true(Buffer.from(bytes).equals(Buffer.from(expected)));
+  t.is(bytes.buffer.byteLength, bytes.byteLength, 'a buffer of its own, to transfer');
+  t.is(new JsonLines().bytes().byteLength, 0);
 });
