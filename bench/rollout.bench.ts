@@ -54,7 +54,9 @@ async function timedPass(pool: RolloutPool, runSeed: number, episodes: number): 
  */
 async function rollouts(list: Scenario[]): Promise<void> {
   const rounds = quick ? 2 : 4;
-  const perRound = quick ? 1000 : 5000;
+  // Rounds of a few seconds (5000 episodes took about 1 s on 2 workers): a scheduling hiccup or a
+  // major GC in one round moves its rate by less.
+  const perRound = quick ? 1000 : 10000;
   for (const scenario of list) {
     const pools = { 1: new RolloutPool({ scenario, policy: 'heuristic', workers: 1, concurrency: 32 }), 2: new RolloutPool({ scenario, policy: 'heuristic', workers: 2, concurrency: 32 }) };
     const best: Record<number, { eps: number; dps: number }> = { 1: { eps: 0, dps: 0 }, 2: { eps: 0, dps: 0 } };
