@@ -23,3 +23,4 @@ export type { EpisodeSummary, Summary } from './stats.js';
 export * from './env/index.js';
 export * from './encoding/index.js';
 export * from './offline/index.js';
+export * as online from './online/index.js';
