@@ -63,5 +63,5 @@ const evalLevels = a['eval-levels'] ? a['eval-levels'].split(',').map(Number) : 
 const started = Date.now();
 const report = await evaluateReasoner(reasoner, { levels: evalLevels, problems: Number(a.eval), samples: Number(a.samples), batchSize: 128 });
 const evalSeconds = (Date.now() - started) / 1000;
-await reasoner.session.dispose();
+await reasoner.dispose();
 console.log(JSON.stringify({ spec: sft.spec, train: { steps: sft.steps, ranSteps: sft.ranSteps, seconds: sft.seconds, final: sft.final }, eval: { ...report, seconds: evalSeconds, tokensPerSecond: report.decode.tokens / report.decode.seconds } }, null, 2));

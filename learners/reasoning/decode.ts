@@ -146,3 +146,80 @@ export async function decode(session: DeviceSession, prompts: readonly (readonly
   if (stats) stats.seconds += (Date.now() - started) / 1000;
   return results;
 }
+
+/** The cache layout of a KV step model (see kv.ts). */
+export interface CacheShape {
+  readonly layers: number;
+  readonly heads: number;
+  readonly dh: number;
+}
+
+/**
+ * {@link decode} on the KV-cache step model of kv.ts: one token per row per run, prompts fed
+ * token by token (each row at its own position), the cache carried from run to run and compacted
+ * to the rows still generating whenever some stop. Same stopping rules and sampling streams.
+ */
+export async function decodeCached(session: DeviceSession, cache: CacheShape, prompts: readonly (readonly number[])[], options: DecodeOptions, stats?: DecodeStats): Promise<Decoded[]> {
+  const { seq, eos } = options;
+  const greedy = (options.temperature ?? 1) === 0;
+  if (!greedy && (!options.rngs || options.rngs.length !== prompts.length)) throw new Error(`decode: sampling needs one rng per prompt (${prompts.length}), got ${options.rngs?.length ?? 0}`);
+  const maxNew = options.maxNewTokens ?? Infinity;
+  const chunk = options.batchSize ?? Math.max(1, prompts.length);
+  const per = cache.heads * seq * cache.dh;
+  const names = Array.from({ length: cache.layers }, (_, l) => [`k.${l}`, `v.${l}`]).flat();
+  const started = Date.now();
+  const results: Decoded[] = new Array(prompts.length);
+  for (let c0 = 0; c0 < prompts.length; c0 += chunk) {
+    const ids = Array.from({ length: Math.min(chunk, prompts.length - c0) }, (_, i) => c0 + i);
+    const seqs = ids.map((i) => {
+      const p = prompts[i];
+      if (p.length < 1 || p.length > seq) throw new RangeError(`decode: prompt ${i} has ${p.length} tokens; it needs 1 to ${seq} (the context)`);
+      return [...p];
+    });
+    const fed = ids.map(() => 0);
+    const stop: (Decoded['stop'] | undefined)[] = ids.map(() => undefined);
+    let rows = ids.map((_, j) => j); // rows of the cache, in order
+    let past: Map<string, Float32Array> = new Map(names.map((n) => [n, new Float32Array(rows.length * per)]));
+    while (rows.length > 0) {
+      const n = rows.length;
+      const feeds: Record<string, ort.Tensor> = {
+        token: new ort.Tensor('int64', BigInt64Array.from(rows, (j) => BigInt(seqs[j][fed[j]])), [n]),
+        pos: new ort.Tensor('int64', BigInt64Array.from(rows, (j) => BigInt(fed[j])), [n]),
+      };
+      for (const name of names) feeds[`past_${name}`] = new ort.Tensor('float32', past.get(name) as Float32Array, [n, cache.heads, seq, cache.dh]);
+      const out = await session.run(feeds);
+      if (stats) stats.runs++;
+      const logits = out.logits.data as Float32Array;
+      const vocab = logits.length / n;
+      rows.forEach((j, r) => {
+        fed[j]++;
+        const s = seqs[j];
+        if (fed[j] < s.length) return; // still reading the prompt
+        const next = sampleToken(logits.subarray(r * vocab, (r + 1) * vocab), options, options.rngs?.[ids[j]]);
+        s.push(next);
+        if (stats) stats.tokens++;
+        const generated = s.length - prompts[ids[j]].length;
+        if (next === eos) stop[j] = 'eos';
+        else if (generated >= maxNew) stop[j] = 'length';
+        else if (s.length > seq) stop[j] = 'context';
+      });
+      const present = new Map(names.map((name) => [name, out[`present_${name}`].data as Float32Array]));
+      const keep = rows.map((j, r) => [j, r] as const).filter(([j]) => stop[j] === undefined);
+      if (keep.length === n) past = present;
+      else {
+        past = new Map(
+          names.map((name) => {
+            const src = present.get(name) as Float32Array;
+            const dst = new Float32Array(keep.length * per);
+            keep.forEach(([, r], i) => dst.set(src.subarray(r * per, (r + 1) * per), i * per));
+            return [name, dst];
+          }),
+        );
+        rows = keep.map(([j]) => j);
+      }
+    }
+    ids.forEach((i, j) => (results[i] = { completion: seqs[j].slice(prompts[i].length), stop: stop[j] as Decoded['stop'] }));
+  }
+  if (stats) stats.seconds += (Date.now() - started) / 1000;
+  return results;
+}

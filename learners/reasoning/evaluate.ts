@@ -2,7 +2,8 @@
  * pass@1 and pass@k of a reasoner over fixed-seed problems, by level: greedy pass@1 with a
  * Wilson 95% interval; from n samples per problem (temperature > 0) pass@k with the unbiased
  * estimator 1 − C(n−c, k)/C(n, k) averaged over problems (95% normal interval over problems);
- * format-error rate and mean generated tokens. Problem j of a level is
+ * format-error rate and mean generated tokens. Decodes with the KV-cache model when the reasoner
+ * has one (same tokens as full recomputation; tested), else by full recomputation. Problem j of a level is
  * `generate(Rng.from(evalProblemSeed(evalSeed, level·1e6 + j)), level)` — the `eval:` seed
  * namespace, disjoint from the SFT data's `sft:` one.
  *
@@ -14,7 +15,7 @@ import { Rng, deriveSeed } from '../../scenarios/random.js';
 import type { ReasoningProblem, ReasoningTask } from '../../scenarios/reasoning/index.js';
 import type { DeviceSession } from '../runtime/session.js';
 import { evalProblemSeed } from './data.js';
-import { decode, type DecodeStats, type SamplingOptions } from './decode.js';
+import { decode, decodeCached, type CacheShape, type DecodeOptions, type DecodeStats, type Decoded, type SamplingOptions } from './decode.js';
 
 export interface Interval {
   readonly rate: number;
@@ -97,13 +98,15 @@ export function evalProblems(task: ReasoningTask, level: number, count: number, 
 
 /** Evaluates a policy session on a task (see the module comment). */
 export async function evaluateReasoner(
-  reasoner: { readonly session: DeviceSession; readonly task: ReasoningTask; readonly spec: { readonly contextLength: number } },
+  reasoner: { readonly session: DeviceSession; readonly task: ReasoningTask; readonly spec: { readonly contextLength: number }; readonly kv?: { readonly session: DeviceSession; readonly cache: CacheShape } },
   options: EvalOptions,
 ): Promise<EvalReport> {
   const { task, session } = reasoner;
   const seq = reasoner.spec.contextLength;
   const base = { seq, eos: task.tokenizer.eos, pad: task.tokenizer.pad, maxNewTokens: options.maxNewTokens, batchSize: options.batchSize ?? 64 };
   const stats: DecodeStats = { runs: 0, tokens: 0, seconds: 0 };
+  const kv = reasoner.kv;
+  const run = (prompts: readonly (readonly number[])[], o: DecodeOptions): Promise<Decoded[]> => (kv ? decodeCached(kv.session, kv.cache, prompts, o, stats) : decode(session, prompts, o, stats));
   const samples = options.samples ?? 0;
   const ks = options.ks ?? (samples > 0 ? [...new Set([1, samples])] : []);
   for (const k of ks) if (k > samples) throw new RangeError(`pass@${k} needs at least ${k} samples per problem, got ${samples}`);
@@ -111,7 +114,7 @@ export async function evaluateReasoner(
   for (const level of options.levels) {
     const problems = evalProblems(task, level, options.problems, options.evalSeed);
     const prompts = problems.map((p) => p.problem.prompt);
-    const greedy = await decode(session, prompts, { ...base, temperature: 0 }, stats);
+    const greedy = await run(prompts, { ...base, temperature: 0 });
     let correct = 0;
     let formatErrors = 0;
     let tokens = 0;
@@ -133,7 +136,7 @@ export async function evaluateReasoner(
     };
     if (samples > 0) {
       const rows = problems.flatMap((p) => Array.from({ length: samples }, (_, s) => ({ p, rng: Rng.from(deriveSeed(p.seed, `sample:${s}`)) })));
-      const sampled = await decode(session, rows.map((r) => r.p.problem.prompt), { ...base, ...(options.sampling ?? { temperature: 1 }), rngs: rows.map((r) => r.rng) }, stats);
+      const sampled = await run(rows.map((r) => r.p.problem.prompt), { ...base, ...(options.sampling ?? { temperature: 1 }), rngs: rows.map((r) => r.rng) });
       const counts = problems.map((_, i) => sampled.slice(i * samples, (i + 1) * samples).filter((d) => task.grade(problems[i].problem, d.completion).correct).length);
       report.samples = samples;
       report.passK = Object.fromEntries(ks.map((k) => [String(k), meanInterval(counts.map((c) => passAtK(samples, c, k)))]));

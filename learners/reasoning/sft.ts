@@ -25,6 +25,8 @@ import { adamw } from '../graph/optim.js';
 import { DeviceSession } from '../runtime/session.js';
 import { Trainer } from '../runtime/trainer.js';
 import { sftBatch } from './data.js';
+import type { CacheShape } from './decode.js';
+import { kvModelFromPolicy, kvShape } from './kv.js';
 import { PolicyConfig, policyModel, sftLoss } from './policy.js';
 
 export const SftConfig = z.strictObject({
@@ -174,16 +176,33 @@ export async function runSft(input: SftConfigInput, hooks: { readonly log?: (row
 export interface Reasoner {
   readonly spec: ReasonerSpec;
   readonly task: ReasoningTask;
+  /** The full-context model (policy.onnx). */
   readonly session: DeviceSession;
+  /** The KV-cache step model built from the same weights (kv.ts), unless opened with `kvCache: false`. */
+  readonly kv?: { readonly session: DeviceSession; readonly cache: CacheShape };
+  dispose(): Promise<void>;
 }
 
 /** Opens a run directory written by {@link runSft}. The scenario must be the one it was trained on (same content hash). */
-export async function openReasoner(dir: string, options: { readonly threads?: number; readonly device?: string } = {}): Promise<Reasoner> {
+export async function openReasoner(dir: string, options: { readonly threads?: number; readonly device?: string; readonly kvCache?: boolean } = {}): Promise<Reasoner> {
   const spec = JSON.parse(readFileSync(join(dir, 'reasoner.json'), 'utf8')) as ReasonerSpec;
   if (spec.format !== 'reverie-reasoner') throw new Error(`${dir}/reasoner.json: not a reasoner spec (format '${String(spec.format)}')`);
   const task = taskOf(spec.scenario.source);
   const hash = contentHash(task.scenario);
   if (hash !== spec.scenario.hash) throw new Error(`${dir}: trained on scenario '${spec.scenario.id}' ${spec.scenario.version} (hash ${spec.scenario.hash}) but '${spec.scenario.source}' now has hash ${hash}`);
-  const session = await DeviceSession.open(join(dir, spec.model), { threads: options.threads, device: options.device, spinning: false });
-  return { spec, task, session };
+  const runtime = { threads: options.threads, device: options.device, spinning: false };
+  const bytes = new Uint8Array(readFileSync(join(dir, spec.model)));
+  const session = await DeviceSession.open(bytes, runtime);
+  const config = { ...spec.policy, vocab: spec.vocab.length };
+  const kv = options.kvCache === false ? undefined : { session: await DeviceSession.open(kvModelFromPolicy(bytes, config), runtime), cache: kvShape(config) };
+  return {
+    spec,
+    task,
+    session,
+    kv,
+    async dispose() {
+      await session.dispose();
+      await kv?.session.dispose();
+    },
+  };
 }

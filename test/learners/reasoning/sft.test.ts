@@ -87,7 +87,7 @@ test('SFT from scratch on addition level 1: greedy pass@1 far above the untraine
 
   const reasoner = await openReasoner(config.out, { threads: 1 });
   const trained = await evaluateReasoner(reasoner, { levels: [1], problems: 100, evalSeed: 7 });
-  await reasoner.session.dispose();
+  await reasoner.dispose();
   const f = compileForward(policyModel({ ...spec.policy, vocab: 30 }), { seed: 1 });
   const fresh = await DeviceSession.open(bakeParameters(f.bytes, f.params, new Map(f.params.map((p) => [p.name, p.init]))), { threads: 1 });
   const untrained = await evaluateReasoner({ session: fresh, task: reasoner.task, spec }, { levels: [1], problems: 100, evalSeed: 7 });
