@@ -87,6 +87,11 @@ test('SFT from scratch on addition level 1: greedy pass@1 far above the untraine
 
   const reasoner = await openReasoner(config.out, { threads: 1 });
   const trained = await evaluateReasoner(reasoner, { levels: [1], problems: 100, evalSeed: 7 });
+  const sampled = await evaluateReasoner(reasoner, { levels: [1], problems: 50, evalSeed: 7, samples: 4, ks: [1, 2, 4], sampling: { temperature: 1 } });
+  const passK = sampled.levels[0].passK ?? {};
+  t.log(`sampled pass@1 ${passK['1'].rate}, pass@2 ${passK['2'].rate}, pass@4 ${passK['4'].rate}`);
+  t.true(passK['1'].rate > 0 && passK['1'].rate <= passK['2'].rate && passK['2'].rate <= passK['4'].rate);
+  t.true(passK['4'].rate > passK['1'].rate, 'more samples find more answers');
   await reasoner.dispose();
   const f = compileForward(policyModel({ ...spec.policy, vocab: 30 }), { seed: 1 });
   const fresh = await DeviceSession.open(bakeParameters(f.bytes, f.params, new Map(f.params.map((p) => [p.name, p.init]))), { threads: 1 });
