@@ -12,6 +12,7 @@ import cliProgress from 'cli-progress';
 import { ONLINE_ALGORITHMS, type OnlineAlgorithm, type OnlineAlgorithmName, type OnlineDims } from '../learners/algorithms/online-common.js';
 import { trainOnline, type OnlineMetricsRow } from '../learners/algorithms/online.js';
 import { createInProcessSource } from '../environments/online/in-process.js';
+import { createCentralSource, createLocalCopiesSource } from '../environments/online/workers.js';
 import { loadBasePolicy } from '../learners/algorithms/online-init.js';
 import { ppo } from '../learners/algorithms/ppo.js';
 import { grpo } from '../learners/algorithms/grpo.js';
@@ -107,7 +108,7 @@ export function registerTrain(program: Command): void {
     .option('-d, --data <dir>', 'offline: dataset directory (from `reverie generate`)')
     .option('-n, --episodes <n>', 'online: training episodes')
     .option('--init <dir>', 'online: start from this policy checkpoint (e.g. an ILQL one): its scores stay as a frozen base the trained logits are added to')
-    .option('-w, --workers <w>', 'online: rollout workers; 0 = play in this process (default 0)')
+    .option('-w, --workers <w>', 'online: Piscina rollout workers; 0 = play in this process (default 0)')
     .option('--source <kind>', 'online, with --workers ≥ 1: central (the learner batches every worker\'s decisions) or local (workers run the published model)', 'central')
     .option('--eval-every <n>', 'online: iterations between evaluations on held-out seeds (0: only at the end; default 10)')
     .option('--eval-episodes <n>', 'online: held-out episodes per evaluation (default 200)')
@@ -327,7 +328,7 @@ export async function runTrainOnline(o: RunTrainOnlineOptions, out: Output): Pro
     throw new CliError(`${o.out} already holds a training run (${TRAINER_FILE}); continue it with --resume, start over with --force, or choose another --out`, EXIT_USAGE);
   }
   const workers = o.workers ?? 0;
-  if (workers > 0) throw new CliError(`--workers ${workers}: the worker sources (central inference, local copies) are not in this build yet; use --workers 0 (in-process)`, EXIT_USAGE);
+  const sourceName = workers === 0 ? 'in-process' : `${o.source === 'central' ? 'central inference' : 'local copies'}, ${workers} worker${workers > 1 ? 's' : ''}`;
   const { scenario, ctx } = loadScenario(o.scenario);
   const encoder = makeEncoder(o.encoder, ctx);
   const dims = { obsSize: encoder.size, numActions: ctx.actions.length };
@@ -348,7 +349,7 @@ export async function runTrainOnline(o: RunTrainOnlineOptions, out: Output): Pro
     if (err instanceof ConfigError) throw new CliError(`--config: ${err.message}`, EXIT_USAGE);
     throw err;
   }
-  out.note(`train: ${o.algo} on ${scenario.id} ${scenario.version}, ${o.episodes} episodes (${algo.config.episodesPerIteration} per iteration), ${o.encoder} encoder (${encoder.size} features), in-process source${o.init ? `, from ${o.init}` : ''} → ${o.out}`);
+  out.note(`train: ${o.algo} on ${scenario.id} ${scenario.version}, ${o.episodes} episodes (${algo.config.episodesPerIteration} per iteration), ${o.encoder} encoder (${encoder.size} features), ${sourceName} source${o.init ? `, from ${o.init}` : ''} → ${o.out}`);
   const bar = onlineBar(`train ${o.algo}`);
   const tty = process.stderr.isTTY;
   let run;
@@ -356,7 +357,10 @@ export async function runTrainOnline(o: RunTrainOnlineOptions, out: Output): Pro
     run = await trainOnline({
       algorithm: algo, dir: o.out, episodes: o.episodes, seed: o.seed, device: o.device, threads: o.threads, resume: o.resume,
       evalEvery: o.evalEvery, evalEpisodes: o.evalEpisodes, evalSeed: o.evalSeed, checkpointEvery: o.checkpointEvery, base,
-      source: (infer) => createInProcessSource({ scenario, encoder: o.encoder }, infer),
+      source: (infer) =>
+        workers === 0 ? createInProcessSource({ scenario, encoder: o.encoder }, infer)
+          : o.source === 'central' ? createCentralSource({ scenario, encoder: o.encoder, workers }, infer)
+            : createLocalCopiesSource({ scenario, encoder: o.encoder, workers }),
       meta: { scenario: { id: ctx.scenario.id, version: ctx.scenario.version, hash: ctx.hash }, encoder: { kind: encoder.kind, size: encoder.size }, init: o.init ?? null },
       onProgress: (done, total, row) => {
         bar.update(done, total, row?.return_mean ?? undefined);
@@ -381,7 +385,7 @@ export async function runTrainOnline(o: RunTrainOnlineOptions, out: Output): Pro
   return {
     out: o.out, algo: o.algo, scenario: scenario.id, episodes: run.episodes, iterations: run.iterations, updates: run.last?.updates ?? 0,
     resumedFrom: run.resumedFrom, seconds: run.seconds, episodesPerSecond: run.seconds > 0 ? played / run.seconds : 0,
-    init: o.init ?? null, source: 'in-process', final: run.last,
+    init: o.init ?? null, source: sourceName, final: run.last,
   };
 }
 
