@@ -49,8 +49,9 @@ interface ConversationContext {
  * One conversation slot: invokes the imagined user, the agent and the verifier once, then plays
  * episode after episode (`conversation.play`), emitting each Episode record (`episode`): the same
  * bytes `runEpisodePlain` gives. The exchanges go round the children (agent → user → verifier →
- * agent; the verifier records them and applies the end rules), so the machine transitions twice
- * per episode, not per turn: a statechart transition costs more than a light family's whole turn.
+ * agent; the verifier records them and applies the end rules), so the machine transitions once
+ * per episode with a queue (twice without), not per turn: a statechart transition costs more than
+ * a light family's whole turn.
  * It starts each episode with a fresh transcript, turns the verifier's final judgement into the
  * Episode record, and ends the episode as errored when a child's family or policy call fails.
  *
