@@ -383,7 +383,7 @@ export async function runTrainOnline(o: RunTrainOnlineOptions, out: Output): Pro
   }
   const played = run.episodes - run.resumedFrom * algo.config.episodesPerIteration;
   return {
-    out: o.out, algo: o.algo, scenario: scenario.id, episodes: run.episodes, iterations: run.iterations, updates: run.last?.updates ?? 0,
+    out: o.out, algo: o.algo, scenario: scenario.id, episodes: run.episodes, iterations: run.iterations, updates: run.trainer.steps,
     resumedFrom: run.resumedFrom, seconds: run.seconds, episodesPerSecond: run.seconds > 0 ? played / run.seconds : 0,
     init: o.init ?? null, source: sourceName, final: run.last,
   };
