@@ -110,7 +110,7 @@ export function registerTrain(program: Command): void {
     .option('--init <dir>', 'online: start from this policy checkpoint (e.g. an ILQL one): its scores stay as a frozen base the trained logits are added to')
     .option('-w, --workers <w>', 'online: Piscina rollout workers; 0 = play in this process (default 0)')
     .option('--source <kind>', 'online, with --workers ≥ 1: central (the learner batches every worker\'s decisions) or local (workers run the published model)', 'central')
-    .option('--eval-every <n>', 'online: iterations between evaluations on held-out seeds (0: only at the end; default 10)')
+    .option('--eval-every <n>', 'online: iterations between evaluations on held-out seeds, and one at the end (0: none; default 10)')
     .option('--eval-episodes <n>', 'online: held-out episodes per evaluation (default 200)')
     .option('--eval-seed <s>', 'online: held-out episode i plays seed derive(s, i), as `reverie eval --seed s` (default 1000)')
     .option('-o, --out <dir>', 'checkpoint directory: policy.json + policy.onnx, trainer.ckpt, metrics.jsonl')
