@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { evaluatePolicy } from '../environments/evaluate.js';
 import type { Summary } from '../environments/stats.js';
 import { CliError, EXIT_USAGE, Output, fmt, intOption, parseOptions, progress } from './common.js';
+import { isReasoningScenario, runEvalReasoning } from './reasoning.js';
 import { DEFAULT_WORKERS, POLICY_HELP, checkPolicyArg, loadScenario, summaryText } from './shared.js';
 
 const Options = z.object({
@@ -13,6 +14,9 @@ const Options = z.object({
   workers: intOption('the number of worker threads', 1, 1024),
   concurrency: intOption('episodes played at once per worker', 1, 100_000),
   oracle: z.boolean().default(true),
+  levels: z.string().min(1).optional(),
+  samples: intOption('samples per problem for pass@k', 0, 10_000),
+  threads: intOption('onnxruntime threads', 1, 1024).optional(),
   json: z.boolean().default(false),
 });
 
@@ -31,12 +35,20 @@ export function registerEval(program: Command): void {
     .option('--seed <s>', 'run seed', '0')
     .option('-w, --workers <w>', 'worker threads', String(DEFAULT_WORKERS))
     .option('-k, --concurrency <k>', 'episodes played at once per worker', '32')
+    .option('--levels <list>', 'reasoning scenarios: difficulty levels to evaluate, e.g. 1,2 (default: those the checkpoint trained on)')
+    .option('--samples <n>', 'reasoning scenarios: samples per problem for pass@k (0: greedy pass@1 only)', '0')
+    .option('--threads <n>', 'reasoning scenarios: onnxruntime threads')
     .option('--no-oracle', 'do not also play the oracle on the same seeds (for the percent of its mean return)')
     .option('--json', 'print one JSON object on stdout (human text goes to stderr)')
-    .addHelpText('after', '\nExamples:\n  $ reverie eval --scenario teacher --policy oracle --episodes 2000 --seed 1\n  $ reverie eval --scenario travel-agent --policy runs/ilql --episodes 2000 --seed 1   # a trained checkpoint')
+    .addHelpText('after', '\nExamples:\n  $ reverie eval --scenario teacher --policy oracle --episodes 2000 --seed 1\n  $ reverie eval --scenario travel-agent --policy runs/ilql --episodes 2000 --seed 1   # a trained checkpoint\n  $ reverie eval --scenario addition --policy runs/sft --episodes 1000 --samples 8     # a reasoning checkpoint: pass@1, pass@8')
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(Options, raw);
       if (!o.scenario) throw new CliError('--scenario: required: a built-in scenario id (see `reverie scenarios list`) or a .yaml/.json scenario file', EXIT_USAGE);
+      if (isReasoningScenario(o.scenario)) {
+        // episodes = problems per level; pass@1 (greedy) and pass@k by level
+        await runEvalReasoning({ scenario: o.scenario, policy: o.policy, problems: o.episodes, seed: o.seed, levels: o.levels, samples: o.samples, threads: o.threads }, new Output(o.json));
+        return;
+      }
       const { scenario, ctx } = loadScenario(o.scenario);
       const { policyModule } = await checkPolicyArg(o.policy, ctx);
       const out = new Output(o.json);

@@ -22,9 +22,10 @@ import { ALGORITHMS, ConfigError, TRAINER_FILE, exportPolicy, makeAlgorithm, tra
 import { DeviceUnavailableError } from '../learners/runtime/device.js';
 import { builtinIds } from '../scenarios/registry.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, Output, fmt, intOption, parseOptions, progress } from './common.js';
+import { runTrainSft } from './reasoning.js';
 import { loadScenario } from './shared.js';
 
-const ALL_ALGORITHMS = [...ALGORITHMS, ...ONLINE_ALGORITHMS] as const;
+const ALL_ALGORITHMS = [...ALGORITHMS, ...ONLINE_ALGORITHMS, 'sft'] as const;
 
 const Options = z.object({
   algo: z.enum(ALL_ALGORITHMS, { error: `expected one of: ${ALL_ALGORITHMS.join(', ')}` }),
@@ -38,6 +39,7 @@ const Options = z.object({
   evalSeed: intOption('the evaluation seed', 0, 0xffffffff).optional(),
   out: z.string({ error: 'expected the checkpoint directory, e.g. --out runs/ilql' }).min(1),
   scenario: z.string().min(1).optional(),
+  levels: z.string().min(1).optional(),
   steps: intOption('the number of gradient steps', 1, 1_000_000_000).optional(),
   config: z.string().optional(),
   encoder: z.enum(['structured', 'text'], { error: `expected one of: ${ENCODER_KINDS.join(', ')}` }),
@@ -115,6 +117,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-seed <s>', 'online: held-out episode i plays seed derive(s, i), as `reverie eval --seed s` (default 1000)')
     .option('-o, --out <dir>', 'checkpoint directory: policy.json + policy.onnx, trainer.ckpt, metrics.jsonl')
     .option('-s, --scenario <id|file>', 'scenario to train against (default: the built-in of the dataset\'s scenario id, else the dataset\'s own copy)')
+    .option('--levels <spec>', 'sft: difficulty levels and weights of the training mixture, e.g. 1:0.3,2:0.7 (default 1)')
     .option('--steps <n>', 'gradient steps (default: the algorithm config\'s)')
     .option('-c, --config <json|file>', 'algorithm config fields as JSON, e.g. \'{"beta": 8, "tau": 0.8}\' (see learners/algorithms/<algo>.config.ts)')
     .option('-e, --encoder <kind>', `observation encoder: ${ENCODER_KINDS.join(', ')}`, 'structured')
@@ -127,10 +130,18 @@ export function registerTrain(program: Command): void {
     .option('--force', 'start over in an --out that already holds a run')
     .option('--allow-partial', 'use what a killed generation left: skip a cut-off last line, read an unfinished dataset')
     .option('--json', 'print one JSON object on stdout (human text goes to stderr)')
-    .addHelpText('after', '\nExamples:\n  $ reverie train --algo ppo --scenario travel-agent --episodes 100000 --out runs/ppo\n  $ reverie train --algo ppo --scenario travel-agent --episodes 20000 --init runs/ilql --out runs/ppo-ilql\n  $ reverie train --algo ilql --data data/travel --out runs/ilql --steps 3000\n  $ reverie train --algo ilql --data data/travel --out runs/ilql --resume      # after an interruption\n  $ reverie eval --scenario travel-agent --policy runs/ilql --episodes 2000')
+    .addHelpText('after', '\nExamples:\n  $ reverie train --algo ppo --scenario travel-agent --episodes 100000 --out runs/ppo\n  $ reverie train --algo ppo --scenario travel-agent --episodes 20000 --init runs/ilql --out runs/ppo-ilql\n  $ reverie train --algo ilql --data data/travel --out runs/ilql --steps 3000\n  $ reverie train --algo sft --scenario addition --levels 1 --steps 1500 --out runs/sft   # a reasoning scenario\n  $ reverie train --algo ilql --data data/travel --out runs/ilql --resume      # after an interruption\n  $ reverie eval --scenario travel-agent --policy runs/ilql --episodes 2000')
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(Options, raw);
       const out = new Output(o.json);
+      if (o.algo === 'sft') {
+        if (!o.scenario) throw new CliError('--scenario: required for --algo sft: a reasoning scenario, e.g. --scenario addition', EXIT_USAGE);
+        for (const k of ['data', 'episodes', 'init', 'workers'] as const) if (o[k] !== undefined) throw new CliError(`--${k}: not for --algo sft (it trains on the scenario's scripted reasoner)`, EXIT_USAGE);
+        const r = await runTrainSft({ ...o, scenario: o.scenario, config: readConfig(o.config) }, out);
+        out.result({ command: 'train', ...r }, `wrote ${o.out}: sft after ${String(r.steps)} steps\n  evaluate it: reverie eval --scenario ${o.scenario} --policy ${o.out}`);
+        return;
+      }
+      if (o.levels !== undefined) throw new CliError('--levels: only for --algo sft on a reasoning scenario', EXIT_USAGE);
       if (isOnline(o.algo)) {
         const r = await runTrainOnline({ ...o, algo: o.algo, encoder: o.encoder as EncoderKind, config: readConfig(o.config) }, out);
         out.result({ command: 'train', ...r }, onlineSummary(r));

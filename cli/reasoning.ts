@@ -1,0 +1,112 @@
+/**
+ * The reasoning-scenario paths of `train` (`--algo sft`) and `eval`: token-level policies on the
+ * tasks of scenarios/reasoning, trained by learners/reasoning.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseLevels } from '../learners/reasoning/data.js';
+import { evaluateReasoner } from '../learners/reasoning/evaluate.js';
+import { SftConfig, openReasoner, runSft } from '../learners/reasoning/sft.js';
+import { isReasoningFile } from '../scenarios/reasoning/load.js';
+import { loadReasoningScenario, looksLikePath, reasoningBuiltinIds } from '../scenarios/reasoning/registry.js';
+import { CliError, EXIT_USAGE, fmt, progress, type Output } from './common.js';
+
+/** Whether `--scenario` names a reasoning scenario (a built-in reasoning id or a file with `kind: reasoning`). */
+export function isReasoningScenario(arg: string | undefined): arg is string {
+  if (!arg) return false;
+  if (!looksLikePath(arg)) return reasoningBuiltinIds().includes(arg);
+  return existsSync(arg) && isReasoningFile(arg);
+}
+
+function levelsOption(text: string | undefined): { level: number; weight: number }[] | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseLevels(text);
+  } catch (err) {
+    throw new CliError(`--levels: ${(err as Error).message}; e.g. --levels 1:0.3,2:0.7`, EXIT_USAGE);
+  }
+}
+
+export interface SftOptions {
+  readonly scenario: string;
+  readonly out: string;
+  readonly steps?: number;
+  readonly levels?: string;
+  readonly seed: number;
+  readonly threads?: number;
+  readonly device: string;
+  readonly logEvery: number;
+  readonly checkpointEvery?: number;
+  readonly resume: boolean;
+  readonly force: boolean;
+  /** Fields of SftConfig (learners/reasoning/sft.ts) from --config. */
+  readonly config: Record<string, unknown>;
+}
+
+/** `train --algo sft`: supervised fine-tuning on the scripted reasoner's solutions, written to `out`. */
+export async function runTrainSft(o: SftOptions, out: Output): Promise<Record<string, unknown>> {
+  if (!isReasoningScenario(o.scenario)) throw new CliError(`--scenario: --algo sft trains on a reasoning scenario (${reasoningBuiltinIds().join(', ')} or a file with kind: reasoning), got '${o.scenario}'`, EXIT_USAGE);
+  const hasRun = existsSync(join(o.out, 'trainer.ckpt'));
+  if (hasRun && !o.resume && !o.force) throw new CliError(`--out: ${o.out} already holds a run; pass --resume to continue it or --force to start over`, EXIT_USAGE);
+  if (o.force && !o.resume) rmSync(o.out, { recursive: true, force: true });
+  const input = {
+    ...o.config,
+    scenario: o.scenario,
+    out: o.out,
+    seed: o.seed,
+    logEvery: o.logEvery,
+    resume: o.resume,
+    device: o.device,
+    ...(o.steps !== undefined ? { steps: o.steps } : {}),
+    ...(o.checkpointEvery !== undefined ? { checkpointEvery: o.checkpointEvery } : {}),
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
+    ...(o.levels !== undefined ? { levels: levelsOption(o.levels) } : {}),
+  };
+  const parsed = SftConfig.safeParse(input);
+  if (!parsed.success) throw new CliError(`--config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`, EXIT_USAGE);
+  const steps = parsed.data.steps;
+  out.note(`train: sft on ${o.scenario}, levels ${parsed.data.levels.map((l) => `${l.level}:${l.weight}`).join(',')}, ${steps} steps of ${parsed.data.batchSize} → ${o.out}`);
+  const bar = progress('train sft', 'steps');
+  let r;
+  try {
+    r = await runSft(input, { log: (row) => bar.update(row.step, steps) });
+  } finally {
+    bar.stop();
+  }
+  return { algo: 'sft', out: r.out, steps: r.steps, ranSteps: r.ranSteps, seconds: r.seconds, final: r.final, scenario: r.spec.scenario };
+}
+
+export interface ReasoningEvalOptions {
+  readonly scenario: string;
+  readonly policy: string;
+  /** Problems per level. */
+  readonly problems: number;
+  readonly seed: number;
+  readonly levels?: string;
+  readonly samples: number;
+  readonly threads?: number;
+}
+
+/** `eval` on a reasoning scenario: greedy pass@1 (and pass@k from samples) by level, with 95% CIs. */
+export async function runEvalReasoning(o: ReasoningEvalOptions, out: Output): Promise<void> {
+  if (!existsSync(join(o.policy, 'reasoner.json'))) throw new CliError(`--policy: on a reasoning scenario the policy is a run directory of \`reverie train --algo sft\` (with reasoner.json), got '${o.policy}'`, EXIT_USAGE);
+  const reasoner = await openReasoner(o.policy, { threads: o.threads });
+  try {
+    const named = loadReasoningScenario(o.scenario).id;
+    if (reasoner.task.scenario.id !== named) {
+      throw new CliError(`--policy ${o.policy} was trained on '${reasoner.task.scenario.id}', not '${named}'`, EXIT_USAGE);
+    }
+    const levels = levelsOption(o.levels)?.map((l) => l.level) ?? reasoner.spec.levels.map((l) => l.level);
+    for (const l of levels) if (l > reasoner.task.levels) throw new CliError(`--levels: '${reasoner.task.scenario.id}' has ${reasoner.task.levels} levels, got ${l}`, EXIT_USAGE);
+    out.note(`eval: ${reasoner.task.scenario.id} × ${o.policy}, levels ${levels.join(',')}, ${o.problems} problems per level, seed ${o.seed}`);
+    const report = await evaluateReasoner(reasoner, { levels, problems: o.problems, evalSeed: o.seed, samples: o.samples });
+    const pct = (x: number) => `${fmt(100 * x, 1)}%`;
+    const lines = report.levels.map((l) => {
+      const k = l.passK ? Object.entries(l.passK).map(([key, v]) => `  pass@${key} ${pct(v.rate)}`).join('') : '';
+      return `  level ${l.level}: pass@1 ${pct(l.pass1.rate)} [${pct(l.pass1.lo)}, ${pct(l.pass1.hi)}]${k}  format errors ${pct(l.formatErrorRate)}  mean tokens ${fmt(l.meanTokens, 1)}`;
+    });
+    out.result({ command: 'eval', scenario: reasoner.spec.scenario, policy: o.policy, seed: o.seed, problems: o.problems, levels: report.levels, decode: report.decode }, lines.join('\n'));
+  } finally {
+    await reasoner.dispose();
+  }
+}
