@@ -1,4 +1,4 @@
-import type { ActorScope, ActorSystem, EventObject } from 'xstate';
+import type { ActorScope, AnyActorScope, EventObject } from 'xstate';
 import type { TransitionActorLogic, TransitionSnapshot } from 'xstate';
 
 /**
@@ -12,8 +12,7 @@ import type { TransitionActorLogic, TransitionSnapshot } from 'xstate';
  * const counter = fromReactor((c: { n: number }, _e: { type: 'inc' }) => { c.n++; }, () => ({ n: 0 }));
  */
 export function fromReactor<C extends object, E extends EventObject, I>(
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  react: (context: C, event: E, scope: ActorScope<TransitionSnapshot<C>, E, ActorSystem<any>>) => void,
+  react: (context: C, event: E, scope: ActorScope<TransitionSnapshot<C>, E>) => void,
   init: (input: I) => C,
 ): TransitionActorLogic<C, E, I> {
   return {
@@ -29,8 +28,8 @@ export function fromReactor<C extends object, E extends EventObject, I>(
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyScope = ActorScope<any, any, ActorSystem<any>>;
+// XState's own alias: a reactor's helpers accept any actor's scope.
+type AnyScope = AnyActorScope;
 
 /** Sends `event` to the actor's parent once the current message is handled. */
 export function toParent<E extends EventObject>(scope: AnyScope, event: E): void {

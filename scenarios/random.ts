@@ -2,7 +2,7 @@ import { xoroshiro128plus, unsafeUniformIntDistribution } from 'pure-rand';
 import type { RandomGenerator } from 'pure-rand';
 
 /**
- * Seeded random numbers for everything in Reverie (no `Math.random()` anywhere).
+ * Seeded random numbers for everything in Reverie (never the global unseeded generator).
  * Streams are split by label with {@link Rng.fork}, so adding a draw in one part
  * (say the user's NLG) does not shift the draws of another (the policy).
  *
