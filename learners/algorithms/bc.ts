@@ -30,8 +30,11 @@ export function bcModel(dims: Dims, config: BcConfig): Model {
 export function bc(t: Transitions, rawConfig: unknown, seed: number): OfflineAlgorithm {
   const config = parseConfig('bc', BcConfig, rawConfig);
   const dims = { obsSize: t.obsSize, numActions: t.numActions };
-  const model = bcModel(dims, config);
+  return cloning('bc', config, bcModel(dims, config), dims, allRows(t), seed);
+}
 
+/** BC's graphs over `model`, minibatches drawn from `rows` (filtered BC passes its top episodes' rows). */
+export function cloning(name: 'bc' | 'filtered-bc', config: BcConfig & OfflineAlgorithm['config'], model: Model, dims: Dims, rows: Int32Array, seed: number): OfflineAlgorithm {
   // ALGO LOGIC: masked cross-entropy on the behaviour action
   const train = compileTrainStep(
     model,
@@ -46,11 +49,11 @@ export function bc(t: Transitions, rawConfig: unknown, seed: number): OfflineAlg
   );
 
   return {
-    name: 'bc',
+    name,
     config,
     train,
     forward: compileForward(model, { seed, outputs: ['logits'] }),
-    rows: allRows(t),
+    rows,
     columns: ['x', 'action', 'mask'],
     scores: logitScores(),
   };

@@ -8,13 +8,11 @@
  * Same network, loss and graph as BC; only the rows minibatches are drawn from differ.
  */
 import type { Transitions } from '../../environments/offline/transitions.js';
-import { compileForward, compileTrainStep, type Model } from '../graph/compile.js';
-import { softmaxCrossEntropy } from '../graph/losses.js';
-import { adam, adamw } from '../graph/optim.js';
+import type { Model } from '../graph/compile.js';
 import { mlp } from '../models/mlp.js';
-import { logitScores } from '../policies/checkpoint.js';
+import { cloning } from './bc.js';
 import { FilteredBcConfig } from './filtered-bc.config.js';
-import { maskLogits, parseConfig, type Dims, type OfflineAlgorithm } from './common.js';
+import { parseConfig, type Dims, type OfflineAlgorithm } from './common.js';
 
 export function filteredBcModel(dims: Dims, config: FilteredBcConfig): Model {
   return mlp({ sizes: [dims.obsSize, ...config.hidden], activation: config.activation, heads: { policy: dims.numActions }, name: 'filtered_bc' });
@@ -34,29 +32,6 @@ export function topEpisodeRows(t: Transitions, fraction: number): Int32Array {
 export function filteredBc(t: Transitions, rawConfig: unknown, seed: number): OfflineAlgorithm {
   const config = parseConfig('filtered-bc', FilteredBcConfig, rawConfig);
   const dims = { obsSize: t.obsSize, numActions: t.numActions };
-  const model = filteredBcModel(dims, config);
-
-  // ALGO LOGIC: keep the best episodes, then masked cross-entropy on their actions
-  const rows = topEpisodeRows(t, config.fraction);
-  const train = compileTrainStep(
-    model,
-    (g, out) => {
-      const action = g.input('action', 'int64', ['batch']);
-      const mask = g.input('mask', g.dtype, ['batch', dims.numActions]);
-      const loss = softmaxCrossEntropy(maskLogits(out.logits, mask), action);
-      return { loss, metrics: { loss_pi: loss } };
-    },
-    config.weightDecay ? adamw({ weightDecay: config.weightDecay, clipNorm: config.clipNorm }) : adam({ clipNorm: config.clipNorm }),
-    { seed },
-  );
-
-  return {
-    name: 'filtered-bc',
-    config,
-    train,
-    forward: compileForward(model, { seed, outputs: ['logits'] }),
-    rows,
-    columns: ['x', 'action', 'mask'],
-    scores: logitScores(),
-  };
+  // ALGO LOGIC: keep the best episodes, then BC on their actions
+  return cloning('filtered-bc', config, filteredBcModel(dims, config), dims, topEpisodeRows(t, config.fraction), seed);
 }
