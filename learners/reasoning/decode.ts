@@ -102,22 +102,32 @@ export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions,
   return kept[rng.weightedIndex(weights)];
 }
 
+/** The settings both decoders share, checked once (sampling needs one rng per prompt): the new-token limit and the chunk size. */
+function plan(prompts: readonly (readonly number[])[], options: DecodeOptions): { maxNew: number; chunk: number } {
+  const greedy = (options.temperature ?? 1) === 0;
+  if (!greedy && (!options.rngs || options.rngs.length !== prompts.length)) throw new Error(`decode: sampling needs one rng per prompt (${prompts.length}), got ${options.rngs?.length ?? 0}`);
+  return { maxNew: options.maxNewTokens ?? Infinity, chunk: options.batchSize ?? Math.max(1, prompts.length) };
+}
+
+/** The prompt indices of the chunk starting at `c0`, and copies of their prompts (checked against the context `seq`). */
+function chunkOf(prompts: readonly (readonly number[])[], c0: number, chunk: number, seq: number): { ids: number[]; seqs: number[][] } {
+  const ids = Array.from({ length: Math.min(chunk, prompts.length - c0) }, (_, i) => c0 + i);
+  const seqs = ids.map((i) => {
+    const p = prompts[i];
+    if (p.length < 1 || p.length > seq) throw new RangeError(`decode: prompt ${i} has ${p.length} tokens; it needs 1 to ${seq} (the context)`);
+    return [...p];
+  });
+  return { ids, seqs };
+}
+
 /** Decodes every prompt (see the module comment); `stats`, when given, is filled in. */
 export async function decode(session: DeviceSession, prompts: readonly (readonly number[])[], options: DecodeOptions, stats?: DecodeStats): Promise<Decoded[]> {
   const { seq, eos, pad } = options;
-  const greedy = (options.temperature ?? 1) === 0;
-  if (!greedy && (!options.rngs || options.rngs.length !== prompts.length)) throw new Error(`decode: sampling needs one rng per prompt (${prompts.length}), got ${options.rngs?.length ?? 0}`);
-  const maxNew = options.maxNewTokens ?? Infinity;
-  const chunk = options.batchSize ?? Math.max(1, prompts.length);
+  const { maxNew, chunk } = plan(prompts, options);
   const started = Date.now();
   const results: Decoded[] = new Array(prompts.length);
   for (let c0 = 0; c0 < prompts.length; c0 += chunk) {
-    const ids = Array.from({ length: Math.min(chunk, prompts.length - c0) }, (_, i) => c0 + i);
-    const seqs = ids.map((i) => {
-      const p = prompts[i];
-      if (p.length < 1 || p.length > seq) throw new RangeError(`decode: prompt ${i} has ${p.length} tokens; it needs 1 to ${seq} (the context)`);
-      return [...p];
-    });
+    const { ids, seqs } = chunkOf(prompts, c0, chunk, seq);
     const stop: (Decoded['stop'] | undefined)[] = ids.map(() => undefined);
     for (;;) {
       const active = ids.map((_, j) => j).filter((j) => stop[j] === undefined);
@@ -161,21 +171,13 @@ export interface CacheShape {
  */
 export async function decodeCached(session: DeviceSession, cache: CacheShape, prompts: readonly (readonly number[])[], options: DecodeOptions, stats?: DecodeStats): Promise<Decoded[]> {
   const { seq, eos } = options;
-  const greedy = (options.temperature ?? 1) === 0;
-  if (!greedy && (!options.rngs || options.rngs.length !== prompts.length)) throw new Error(`decode: sampling needs one rng per prompt (${prompts.length}), got ${options.rngs?.length ?? 0}`);
-  const maxNew = options.maxNewTokens ?? Infinity;
-  const chunk = options.batchSize ?? Math.max(1, prompts.length);
+  const { maxNew, chunk } = plan(prompts, options);
   const per = cache.heads * seq * cache.dh;
   const names = Array.from({ length: cache.layers }, (_, l) => [`k.${l}`, `v.${l}`]).flat();
   const started = Date.now();
   const results: Decoded[] = new Array(prompts.length);
   for (let c0 = 0; c0 < prompts.length; c0 += chunk) {
-    const ids = Array.from({ length: Math.min(chunk, prompts.length - c0) }, (_, i) => c0 + i);
-    const seqs = ids.map((i) => {
-      const p = prompts[i];
-      if (p.length < 1 || p.length > seq) throw new RangeError(`decode: prompt ${i} has ${p.length} tokens; it needs 1 to ${seq} (the context)`);
-      return [...p];
-    });
+    const { ids, seqs } = chunkOf(prompts, c0, chunk, seq);
     const fed = ids.map(() => 0);
     const stop: (Decoded['stop'] | undefined)[] = ids.map(() => undefined);
     let rows = ids.map((_, j) => j); // rows of the cache, in order
