@@ -26,3 +26,7 @@ export {
   policyByName, POLICY_NAMES, randomPolicy, randomDecision, heuristicPolicy, oraclePolicy, epsilonHeuristicPolicy, mixturePolicy,
 } from './policies/index.js';
 export type { MixtureComponent } from './policies/index.js';
+export {
+  ReasoningEpisodeSchema, makeReasoningContext, reasoningSpecs, runReasoningEpisodes, scriptedReasoner, reasoningPolicyByName, toPromptCompletion,
+} from './reasoning/index.js';
+export type { ReasoningEpisode, ReasoningContext, ReasoningSpec, ReasoningPolicy, WriteRequest, Written } from './reasoning/index.js';

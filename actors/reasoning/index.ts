@@ -1,0 +1,10 @@
+export { ReasoningEpisodeSchema, REASONING_STOPS, toPromptCompletion } from './episode.js';
+export type { ReasoningEpisode, PromptCompletion } from './episode.js';
+export { makeReasoningContext, reasoningSpecs, reasoningStreams, reasoningRecord } from './context.js';
+export type { ReasoningContext, ReasoningSpec, ReasoningStop } from './context.js';
+export { scriptedReasoner, tokenByTokenReasoner, reasoningPolicyByName, REASONING_POLICY_NAMES } from './policy.js';
+export type { ReasoningPolicy, WriteRequest, Written } from './policy.js';
+export { reasoningEpisode, reasoningVerifier } from './machine.js';
+export type { ReasoningEpisodeInput, WriteSource } from './machine.js';
+export { runReasoningEpisodes } from './run.js';
+export type { ReasoningRunOptions, WriteStats } from './run.js';
