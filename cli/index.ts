@@ -3,6 +3,7 @@ import { EXIT_USAGE, packageVersion, reportError } from './common.js';
 import { registerScenarios } from './scenarios.js';
 import { registerGenerate } from './generate.js';
 import { registerInspect } from './inspect.js';
+import { registerMerge } from './merge.js';
 import { registerExport } from './export.js';
 import { registerEval } from './eval.js';
 import { registerTrain } from './train.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerScenarios(program);
   registerGenerate(program);
   registerInspect(program);
+  registerMerge(program);
   registerExport(program);
   registerEval(program);
   registerTrain(program);

@@ -1,6 +1,6 @@
 import { contentHash } from '../../scenarios/hash.js';
 import { RolloutPool } from '../rollout/pool.js';
-import type { Manifest } from './manifest.js';
+import { sliceOf, type DatasetPlan, type Manifest } from './manifest.js';
 import { DatasetWriter, type WriteMode } from './writer.js';
 
 export interface GenerateOptions {
@@ -13,6 +13,11 @@ export interface GenerateOptions {
   readonly seed: number;
   /** Episodes per shard file (default 10,000). */
   readonly shardSize?: number;
+  /**
+   * Generate only slice `index` of `count` (0-based): a contiguous range of the episodes, written
+   * with the whole run's shard names; `mergeDatasets` joins the slices into the whole run's bytes.
+   */
+  readonly slice?: { readonly index: number; readonly count: number };
   readonly out: string;
   /** 'fresh' refuses a non-empty directory; 'resume' continues; 'force' overwrites. */
   readonly mode?: WriteMode;
@@ -28,7 +33,7 @@ export interface GenerateOptions {
 
 export interface GenerateReport {
   readonly manifest: Manifest;
-  /** Episodes already on disk when the run started (resume). */
+  /** Episodes of the range (the run or its slice) already on disk when the run started (resume). */
   readonly resumedFrom: number;
   /** Episodes played by this run. */
   readonly generated: number;
@@ -48,35 +53,37 @@ export interface GenerateReport {
  */
 export async function generateDataset(o: GenerateOptions): Promise<GenerateReport> {
   const t0 = performance.now();
-  const plan = {
+  const plan: DatasetPlan = {
     scenario: { id: o.scenario.id, version: o.scenario.version, hash: contentHash(o.scenario), family: o.scenario.family },
     policy: o.policy,
     seed: o.seed,
     episodes: o.episodes,
     shardSize: o.shardSize ?? 10_000,
+    ...(o.slice ? { slice: sliceOf(o.episodes, o.slice.index, o.slice.count) } : {}),
   };
   const writer = await DatasetWriter.open(o.out, plan, o.scenario, o.mode ?? 'fresh');
-  const resumedFrom = writer.next;
+  const { first, end } = writer;
+  const resumedFrom = writer.next - first;
   let failedTasks = 0;
   try {
-    o.onProgress?.(writer.next, plan.episodes);
-    if (writer.next < plan.episodes) {
+    o.onProgress?.(writer.next - first, end - first);
+    if (writer.next < end) {
       const pool = new RolloutPool({
         scenario: o.scenario, policy: o.policy, policyModule: o.policyModule, workers: o.workers, concurrency: o.concurrency,
         workerFile: o.workerFile, ref: { id: plan.scenario.id, version: plan.scenario.version, hash: plan.scenario.hash },
       });
       try {
-        for await (const chunk of pool.run({ runSeed: plan.seed, start: writer.next, end: plan.episodes, taskSize: o.taskSize, alignTo: plan.shardSize })) {
+        for await (const chunk of pool.run({ runSeed: plan.seed, start: writer.next, end, taskSize: o.taskSize, alignTo: plan.shardSize })) {
           if (chunk.failed) failedTasks++;
           await writer.write(chunk);
-          o.onProgress?.(writer.next, plan.episodes);
+          o.onProgress?.(writer.next - first, end - first);
         }
       } finally {
         await pool.close();
       }
     }
     const manifest = await writer.finish();
-    return { manifest, resumedFrom, generated: plan.episodes - resumedFrom, seconds: (performance.now() - t0) / 1000, failedTasks };
+    return { manifest, resumedFrom, generated: end - first - resumedFrom, seconds: (performance.now() - t0) / 1000, failedTasks };
   } finally {
     await writer.close();
   }

@@ -6,8 +6,8 @@ import { EpisodeStats, type EpisodeSummary } from '../stats.js';
 import { DatasetError, readLines, syncDir, writeAll, writeFileAtomic } from './files.js';
 import {
   Manifest, MANIFEST_FILE, PARTIAL_SUFFIX, SCENARIO_FILE, SHARD_RE, TMP_SUFFIX,
-  manifestOf, planDifferences, shardCount, shardFile, shardLength,
-  type DatasetPlan, type ShardEntry,
+  manifestOf, planDifferences, planRange, shardParts,
+  type DatasetPlan, type ShardEntry, type ShardPart,
 } from './manifest.js';
 
 /** A run of consecutive episodes as JSON lines, with the numbers the statistics need. */
@@ -22,7 +22,7 @@ export interface EpisodeChunk {
 /** What to do with an output directory that already holds something. */
 export type WriteMode = 'fresh' | 'resume' | 'force';
 
-function isDatasetFile(name: string): boolean {
+export function isDatasetFile(name: string): boolean {
   return name === MANIFEST_FILE || name === SCENARIO_FILE || name.startsWith('episodes-') || name.endsWith(TMP_SUFFIX);
 }
 
@@ -50,7 +50,7 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
 }
 
 /** The summary of one stored episode line, checking that it is the episode expected at `index`. */
-function summaryOfLine(text: string, index: number, where: string): EpisodeSummary {
+export function summaryOfLine(text: string, index: number, where: string): EpisodeSummary {
   let ep: { index?: unknown; totals?: { return?: unknown; agentTurns?: unknown }; outcome?: { success?: unknown; reason?: unknown } };
   try {
     ep = JSON.parse(text);
@@ -78,15 +78,23 @@ function summaryOfLine(text: string, index: number, where: string): EpisodeSumma
  */
 export class DatasetWriter {
   /** Index of the next episode to write. */
-  next = 0;
+  next: number;
   readonly stats = new EpisodeStats();
   /** Episodes found on disk when opened (resume). */
   resumedFrom = 0;
+  /** The range of episodes this plan writes: the whole run, or its slice. */
+  readonly first: number;
+  readonly end: number;
+  private readonly parts: ShardPart[];
   private readonly shards: ShardEntry[] = [];
   private fh: FileHandle | null = null;
   private hash: Hash = createHash('sha256');
 
-  private constructor(readonly dir: string, readonly plan: DatasetPlan) {}
+  private constructor(readonly dir: string, readonly plan: DatasetPlan) {
+    ({ first: this.first, end: this.end } = planRange(plan));
+    this.next = this.first;
+    this.parts = shardParts(plan);
+  }
 
   static async open(dir: string, plan: DatasetPlan, scenario: unknown, mode: WriteMode): Promise<DatasetWriter> {
     await mkdir(dir, { recursive: true });
@@ -118,68 +126,75 @@ export class DatasetWriter {
 
   /** Resume: verify the whole shards, keep the complete lines of the partial one. */
   private async scan(names: string[]): Promise<void> {
-    const { dir, plan } = this;
-    const n = shardCount(plan);
-    let k = 0;
-    for (; k < n; k++) {
-      const file = shardFile(k);
+    const { dir, parts } = this;
+    let i = 0;
+    for (; i < parts.length; i++) {
+      const { file, first, episodes } = parts[i];
       if (!names.includes(file)) break;
       const hash = createHash('sha256');
-      const first = k * plan.shardSize;
       let count = 0;
       const it = readLines(join(dir, file), (b) => hash.update(b));
       let r = await it.next();
       for (; !r.done; r = await it.next()) {
-        if (count >= shardLength(plan, k)) throw new DatasetError(`${join(dir, file)}: more than the ${shardLength(plan, k)} episodes the plan puts in it; regenerate with --force`, file);
+        if (count >= episodes) throw new DatasetError(`${join(dir, file)}: more than the ${episodes} episodes the plan puts in it; regenerate with --force`, file);
         this.stats.add(summaryOfLine(r.value.text, first + count, `${join(dir, file)}:${r.value.lineNo}`));
         count++;
       }
-      if (r.value.tail > 0 || count !== shardLength(plan, k)) {
-        throw new DatasetError(`${join(dir, file)}: ${count} whole episodes where the plan puts ${shardLength(plan, k)}; regenerate with --force`, file);
+      if (r.value.tail > 0 || count !== episodes) {
+        throw new DatasetError(`${join(dir, file)}: ${count} whole episodes where the plan puts ${episodes}; regenerate with --force`, file);
       }
       this.shards.push({ file, first, episodes: count, sha256: hash.digest('hex') });
       this.next = first + count;
     }
+    const expected = parts[i]?.file;
     for (const name of names) {
       const m = SHARD_RE.exec(name);
-      if (m && Number(m[1]) > k) throw new DatasetError(`${join(dir, name)} exists but ${shardFile(k)} does not; the dataset is damaged: regenerate with --force`, name);
-      const isOtherPartial = name.endsWith(PARTIAL_SUFFIX) && name !== shardFile(k) + PARTIAL_SUFFIX;
+      if (m && !parts.slice(0, i).some((p) => p.file === name)) {
+        const why = expected ? `exists but ${expected} does not` : 'is not a shard of this plan';
+        throw new DatasetError(`${join(dir, name)} ${why}; the dataset is damaged: regenerate with --force`, name);
+      }
+      const isOtherPartial = name.endsWith(PARTIAL_SUFFIX) && name !== expected + PARTIAL_SUFFIX;
       if (isOtherPartial || name.endsWith(TMP_SUFFIX)) await rm(join(dir, name), { force: true });
     }
-    if (k < n && names.includes(shardFile(k) + PARTIAL_SUFFIX)) await this.adoptPartial(k);
-    this.resumedFrom = this.next;
+    if (i < parts.length && names.includes(parts[i].file + PARTIAL_SUFFIX)) await this.adoptPartial(parts[i]);
+    this.resumedFrom = this.next - this.first;
   }
 
   /** Keep the complete lines of a partial shard, cut a torn last line, reopen it for appending. */
-  private async adoptPartial(k: number): Promise<void> {
-    const path = join(this.dir, shardFile(k) + PARTIAL_SUFFIX);
-    const first = k * this.plan.shardSize;
-    const want = shardLength(this.plan, k);
+  private async adoptPartial(part: ShardPart): Promise<void> {
+    const path = join(this.dir, part.file + PARTIAL_SUFFIX);
     let count = 0;
     let end = 0;
     for await (const line of readLines(path)) {
-      if (count === want) break;
-      this.stats.add(summaryOfLine(line.text, first + count, `${path}:${line.lineNo}`));
+      if (count === part.episodes) break;
+      this.stats.add(summaryOfLine(line.text, part.first + count, `${path}:${line.lineNo}`));
       count++;
       end = line.end;
     }
     await truncate(path, end);
     this.hash = createHash('sha256');
     for await (const b of createReadStream(path) as AsyncIterable<Buffer>) this.hash.update(b);
-    this.next = first + count;
+    this.next = part.first + count;
     this.fh = await open(path, 'a');
-    if (count === want) await this.closeShard(k);
+    if (count === part.episodes) await this.closeShard(part);
+  }
+
+  /** The shard part that holds episode `index`. */
+  private partOf(index: number): ShardPart {
+    const k = Math.floor(index / this.plan.shardSize);
+    const part = this.parts.find((p) => p.k === k);
+    if (!part) throw new Error(`internal: episode ${index} is outside [${this.first}, ${this.end})`);
+    return part;
   }
 
   /** Append a chunk; it must start at {@link DatasetWriter.next} and stay within one shard. */
   async write(chunk: EpisodeChunk): Promise<void> {
-    const { plan } = this;
     if (chunk.start !== this.next) throw new Error(`internal: chunk starts at episode ${chunk.start}, expected ${this.next}`);
-    const k = Math.floor(chunk.start / plan.shardSize);
+    const part = this.partOf(chunk.start);
     const end = chunk.start + chunk.summaries.length;
-    if (end > Math.min((k + 1) * plan.shardSize, plan.episodes)) throw new Error(`internal: chunk [${chunk.start}, ${end}) crosses the end of shard ${k}`);
+    if (end > part.first + part.episodes) throw new Error(`internal: chunk [${chunk.start}, ${end}) crosses the end of shard ${part.k}`);
     if (!this.fh) {
-      this.fh = await open(join(this.dir, shardFile(k) + PARTIAL_SUFFIX), 'w');
+      this.fh = await open(join(this.dir, part.file + PARTIAL_SUFFIX), 'w');
       this.hash = createHash('sha256');
     }
     const bytes = Buffer.from(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
@@ -187,24 +202,23 @@ export class DatasetWriter {
     this.hash.update(bytes);
     for (const s of chunk.summaries) this.stats.add(s);
     this.next = end;
-    if (end === k * plan.shardSize + shardLength(plan, k)) await this.closeShard(k);
+    if (end === part.first + part.episodes) await this.closeShard(part);
   }
 
-  private async closeShard(k: number): Promise<void> {
+  private async closeShard(part: ShardPart): Promise<void> {
     const fh = this.fh;
     if (!fh) return;
     this.fh = null;
     await fh.sync();
     await fh.close();
-    const file = shardFile(k);
-    await rename(join(this.dir, file + PARTIAL_SUFFIX), join(this.dir, file));
+    await rename(join(this.dir, part.file + PARTIAL_SUFFIX), join(this.dir, part.file));
     await syncDir(this.dir);
-    this.shards.push({ file, first: k * this.plan.shardSize, episodes: shardLength(this.plan, k), sha256: this.hash.digest('hex') });
+    this.shards.push({ file: part.file, first: part.first, episodes: part.episodes, sha256: this.hash.digest('hex') });
   }
 
   /** Write the final manifest (after the last episode). */
   async finish(): Promise<Manifest> {
-    if (this.next !== this.plan.episodes) throw new Error(`internal: finish() after ${this.next} of ${this.plan.episodes} episodes`);
+    if (this.next !== this.end) throw new Error(`internal: finish() after episode ${this.next} of [${this.first}, ${this.end})`);
     const manifest = manifestOf(this.plan, true, [...this.shards], this.stats.summary());
     await writeFileAtomic(join(this.dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     return manifest;
