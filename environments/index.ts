@@ -24,3 +24,4 @@ export * from './env/index.js';
 export * from './encoding/index.js';
 export * from './offline/index.js';
 export * as online from './online/index.js';
+export * as remote from './remote/index.js';

@@ -1,0 +1,136 @@
+/**
+ * Trajectories and requests ⇄ protobuf messages, and the checks every message gets on arrival.
+ * A check that fails throws a {@link ProtocolError} carrying the gRPC status to answer with and
+ * what was wrong, naming the field.
+ */
+import { status } from '@grpc/grpc-js';
+import type { EpisodeRequest, Trajectory } from '../online/types.js';
+import { bytes, f32, i32, type ActorMessage, type EpisodeRequestMsg, type HelloRequest, type InferRequestMsg, type ResultMsg, type TrajectoryMsg } from './proto.js';
+
+/** An error to send as a gRPC status. */
+export class ProtocolError extends Error {
+  constructor(readonly code: status, message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+const bad = (message: string) => new ProtocolError(status.INVALID_ARGUMENT, message);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+function uint(v: unknown, field: string, max = 0xffffffff): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw bad(`${field} must be an integer in [0, ${max}], got ${String(v)}`);
+  return v;
+}
+
+function byteField(v: unknown, field: string, length: number): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw bad(`${field} must be bytes`);
+  if (v.byteLength !== length) throw bad(`${field} has ${v.byteLength} bytes, expected ${length}`);
+  return v;
+}
+
+function finite(a: Float32Array, field: string): void {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw bad(`${field}[${i}] is ${a[i]}, expected a finite number`);
+}
+
+export function toRequestMsg(r: EpisodeRequest): EpisodeRequestMsg {
+  return { seed: r.seed, actionSeed: r.actionSeed, hasGroup: r.group !== undefined, group: r.group ?? 0 };
+}
+
+export function fromRequestMsg(m: EpisodeRequestMsg): EpisodeRequest {
+  return { seed: m.seed, actionSeed: m.actionSeed, ...(m.hasGroup ? { group: m.group } : {}) };
+}
+
+export function toTrajectoryMsg(t: Trajectory): TrajectoryMsg {
+  return {
+    seed: t.seed, actionSeed: t.actionSeed, hasGroup: t.group !== undefined, group: t.group ?? 0, policyVersion: t.policyVersion, length: t.length,
+    obs: bytes(t.obs), mask: bytes(t.mask), actions: bytes(t.actions), logProbs: bytes(t.logProbs), rewards: bytes(t.rewards),
+    terminated: t.terminated, truncated: t.truncated, finalObs: bytes(t.finalObs), episodeReturn: t.return, success: t.success, error: t.error ?? '',
+  };
+}
+
+export interface Dims {
+  readonly obsSize: number;
+  readonly numActions: number;
+}
+
+/**
+ * Checks a trajectory message against the request it answers and the scenario's sizes, and turns
+ * it into a Trajectory (arrays copied out of the message buffer, so nothing aliases gRPC's memory).
+ */
+export function fromTrajectoryMsg(m: unknown, req: EpisodeRequest, dims: Dims, field: string): Trajectory {
+  if (!isObject(m)) throw bad(`${field} is not a message`);
+  const F = dims.obsSize;
+  const A = dims.numActions;
+  if (m.seed !== req.seed || m.actionSeed !== req.actionSeed) throw bad(`${field} is episode seed ${String(m.seed)} (actionSeed ${String(m.actionSeed)}), but the work asked for seed ${req.seed} (actionSeed ${req.actionSeed})`);
+  const hasGroup = m.hasGroup === true;
+  if (hasGroup !== (req.group !== undefined) || (hasGroup && m.group !== req.group)) throw bad(`${field}.group does not match the request's group`);
+  const version = uint(m.policyVersion, `${field}.policyVersion`);
+  const T = uint(m.length, `${field}.length`, 100_000);
+  const obs = f32(byteField(m.obs, `${field}.obs`, T * F * 4)).slice();
+  const mask = byteField(m.mask, `${field}.mask`, T * A).slice();
+  const actions = i32(byteField(m.actions, `${field}.actions`, T * 4)).slice();
+  const logProbs = f32(byteField(m.logProbs, `${field}.logProbs`, T * 4)).slice();
+  const rewards = f32(byteField(m.rewards, `${field}.rewards`, T * 4)).slice();
+  const finalObs = f32(byteField(m.finalObs, `${field}.finalObs`, F * 4)).slice();
+  finite(obs, `${field}.obs`);
+  finite(rewards, `${field}.rewards`);
+  finite(finalObs, `${field}.finalObs`);
+  for (let i = 0; i < mask.length; i++) if (mask[i] > 1) throw bad(`${field}.mask[${i}] is ${mask[i]}, expected 0 or 1`);
+  for (let k = 0; k < T; k++) {
+    const a = actions[k];
+    if (!(a >= 0 && a < A)) throw bad(`${field}.actions[${k}] is ${a}, expected an action index in [0, ${A})`);
+    if (mask[k * A + a] !== 1) throw bad(`${field}.actions[${k}] is ${a}, which the mask of turn ${k} marks invalid`);
+    if (!(logProbs[k] <= 0 && Number.isFinite(logProbs[k]))) throw bad(`${field}.logProbs[${k}] is ${logProbs[k]}, expected a finite log-probability ≤ 0`);
+  }
+  if (typeof m.terminated !== 'boolean' || typeof m.truncated !== 'boolean' || typeof m.success !== 'boolean') throw bad(`${field}: terminated, truncated and success must be booleans`);
+  const error = typeof m.error === 'string' ? m.error : '';
+  if (m.terminated && m.truncated) throw bad(`${field} is both terminated and truncated`);
+  if (error && (m.terminated || m.truncated)) throw bad(`${field} has an error and is ${m.terminated ? 'terminated' : 'truncated'}`);
+  const ret = m.episodeReturn;
+  if (typeof ret !== 'number' || !Number.isFinite(ret)) throw bad(`${field}.episodeReturn is ${String(ret)}, expected a finite number`);
+  return {
+    seed: req.seed, actionSeed: req.actionSeed, ...(req.group !== undefined ? { group: req.group } : {}),
+    policyVersion: version, length: T, obs, mask, actions, logProbs, rewards,
+    terminated: m.terminated, truncated: m.truncated, finalObs, return: ret, success: m.success, ...(error ? { error } : {}),
+  };
+}
+
+/** Checks one Inference request; returns its observations. */
+export function checkInferRequest(m: InferRequestMsg, obsSize: number, maxRows: number): Float32Array {
+  const id = m.id;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw bad(`InferRequest.id must be a non-negative integer, got ${String(id)}`);
+  const rows = m.rows;
+  if (typeof rows !== 'number' || !Number.isInteger(rows) || rows < 1 || rows > maxRows) throw bad(`InferRequest.rows must be an integer in [1, ${maxRows}], got ${String(rows)}`);
+  const obs = f32(byteField(m.obs, 'InferRequest.obs', rows * obsSize * 4)).slice();
+  finite(obs, 'InferRequest.obs');
+  return obs;
+}
+
+export function checkHello(m: HelloRequest): void {
+  uint(m.protocolVersion, 'HelloRequest.protocolVersion');
+  if (typeof m.name !== 'string' || m.name.length > 256) throw bad('HelloRequest.name must be a string of at most 256 characters');
+  if (m.hasScenario) {
+    const s = m.scenario;
+    if (!s || typeof s.id !== 'string' || !s.id || typeof s.version !== 'string' || typeof s.hash !== 'string') throw bad('HelloRequest.scenario must have an id, a version and a hash when hasScenario is set');
+  }
+  uint(m.capacity, 'HelloRequest.capacity', 1_000_000);
+}
+
+/** The kind of an Experience message, checked. */
+export function checkActorMessage(m: ActorMessage, maxSlots: number): { ready: number } | { result: ResultMsg } {
+  if (m.kind === 'ready') {
+    const n = uint(m.ready, 'ActorMessage.ready', maxSlots);
+    if (n < 1) throw bad('ActorMessage.ready must be at least 1');
+    return { ready: n };
+  }
+  if (m.kind === 'result' && isObject(m.result)) {
+    uint(m.result.workId, 'Result.workId', Number.MAX_SAFE_INTEGER);
+    if (!Array.isArray(m.result.trajectories)) throw bad('Result.trajectories must be a list');
+    return { result: m.result };
+  }
+  throw bad('ActorMessage must set ready or result');
+}

@@ -1,0 +1,63 @@
+// The remote source (learner + actors over gRPC on 127.0.0.1) plays the same trajectories as the
+// in-process source for the same requests and weights, whatever actor took which work item.
+import test from 'ava';
+import { getScenario } from '../../../scenarios/registry.js';
+import { makeContext } from '../../../actors/context.js';
+import { makeEncoder } from '../../../environments/encoding/index.js';
+import { createInProcessSource } from '../../../environments/online/in-process.js';
+import type { EpisodeRequest, Trajectory } from '../../../environments/online/types.js';
+import { createRemoteSource } from '../../../environments/remote/learner.js';
+import { runRemoteActor } from '../../../environments/remote/actor.js';
+import { mlpModel, sessionInfer } from '../helpers/online-model.js';
+
+function requests(n: number, base = 300): EpisodeRequest[] {
+  return Array.from({ length: n }, (_, i) => ({ seed: base + (i >> 1), actionSeed: 9000 + i, group: i >> 1 }));
+}
+
+function same(t: { is: (a: unknown, b: unknown, m?: string) => void; true: (a: boolean, m?: string) => void }, a: readonly Trajectory[], b: readonly Trajectory[]): void {
+  t.is(a.length, b.length);
+  a.forEach((x, i) => {
+    const y = b[i];
+    const m = `trajectory ${i} (seed ${x.seed}, actionSeed ${x.actionSeed})`;
+    for (const k of ['seed', 'actionSeed', 'group', 'length', 'policyVersion', 'terminated', 'truncated', 'return', 'success', 'error'] as const) t.is(x[k], y[k], `${m}: ${k}`);
+    for (const k of ['actions', 'mask', 'obs', 'rewards', 'finalObs'] as const) t.is(Array.from(x[k]).join(), Array.from(y[k]).join(), `${m}: ${k}`);
+    for (let s = 0; s < x.length; s++) t.true(Math.abs(x.logProbs[s] - y.logProbs[s]) <= 1e-5, `${m} turn ${s}: logProb ${x.logProbs[s]} vs ${y.logProbs[s]}`);
+  });
+}
+
+test('remote source with 2 actors = in-process source on fixed requests (twenty-questions); the forwards merge both actors', async (t) => {
+  t.timeout(60_000);
+  const scenario = getScenario('twenty-questions');
+  const ctx = makeContext(scenario);
+  const F = makeEncoder('structured', ctx).size;
+  const model = mlpModel(F, ctx.actions.length, { hidden: [16], seed: 3 });
+  const local = await sessionInfer(model, 4);
+  const remote = await sessionInfer(model, 4);
+  const reqs = requests(24);
+  const want = await createInProcessSource({ scenario, encoder: 'structured', concurrency: 8 }, local.infer).collect(reqs);
+
+  const source = await createRemoteSource({ scenario, encoder: 'structured', concurrency: 4, listen: '127.0.0.1:0', chunkSize: 3 }, remote.infer);
+  const abort = new AbortController();
+  t.teardown(async () => {
+    abort.abort();
+    await source.close();
+    await local.release();
+    await remote.release();
+  });
+  await source.publish(4, model);
+  const actors = [0, 1].map((k) => runRemoteActor({ connect: `127.0.0.1:${source.port}`, name: `a${k}`, signal: abort.signal, retry: { giveUpMs: 20_000 } }));
+  await source.waitForActors(2);
+  const got = await source.collect(reqs);
+  same(t, got, want);
+  const st = source.status();
+  t.is(st.episodes, 24);
+  t.is(st.actors.length, 2);
+  t.true(st.actors.every((a) => a.episodes > 0), `both actors played: ${st.actors.map((a) => a.episodes).join(', ')}`);
+  t.true(source.stats.seed.merged > 0, 'some forwards carried both actors\' rows');
+  // a second collect on the same connections gives the same again
+  same(t, await source.collect(reqs.slice(0, 6)), want.slice(0, 6));
+  await source.close();
+  const results = await Promise.all(actors);
+  t.true(results.every((r) => r.reason === 'training is over'), results.map((r) => r.reason).join());
+  t.is(results.reduce((s, r) => s + r.episodes, 0), 30);
+});
