@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { EXPORT_FORMATS, exportDataset } from '../environments/dataset/export.js';
 import { Output, parseOptions, progress } from './common.js';
+import { exportReasoningDataset, isReasoningDataset } from './reasoning-data.js';
 
 const Options = z.object({
   format: z.enum(EXPORT_FORMATS, { error: `expected one of: ${EXPORT_FORMATS.join(', ')}` }),
@@ -12,18 +13,19 @@ const Options = z.object({
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('write a dataset as OpenAI-style chat JSONL for SFT: {"messages":[...],"persona":...} per episode')
+    .description('write a dataset as OpenAI-style chat JSONL for SFT: {"messages":[...],"persona":...} per episode (reasoning datasets: prompt/completion pairs)')
     .argument('<dir>', 'a dataset directory written by `reverie generate`')
     .option('-f, --format <format>', `output format: ${EXPORT_FORMATS.join(', ')}`, 'chat')
     .option('-o, --out <file>', 'output JSONL file (written to a temp file, then renamed)')
     .option('--json', 'print one JSON object on stdout (human text goes to stderr)')
-    .addHelpText('after', '\nThe imagined user is "user", the agent "assistant"; the hidden persona is a separate field.\n\nExample:\n  $ reverie export data/travel --format chat --out travel-chat.jsonl')
+    .addHelpText('after', '\nThe imagined user is "user", the agent "assistant"; the hidden persona is a separate field.\nA reasoning dataset gives {"prompt","completion","messages":[user, assistant],"id","scenario","level","correct","score"} per episode.\n\nExample:\n  $ reverie export data/travel --format chat --out travel-chat.jsonl\n  $ reverie export data/addition --format chat --out addition-pairs.jsonl')
     .action(async (dir: string, raw: Record<string, unknown>) => {
       const o = parseOptions(Options, raw);
       const bar = progress('export');
       let r;
       try {
-        r = await exportDataset(dir, o.out, o.format, (d, t) => bar.update(d, t));
+        const onProgress = (d: number, t: number) => bar.update(d, t);
+        r = (await isReasoningDataset(dir)) ? await exportReasoningDataset(dir, o.out, onProgress) : await exportDataset(dir, o.out, o.format, onProgress);
       } finally {
         bar.stop();
       }

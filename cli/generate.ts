@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { generateDataset } from '../environments/dataset/generate.js';
 import { SCENARIO_FILE, sliceName } from '../environments/dataset/manifest.js';
 import { readManifest } from '../environments/dataset/writer.js';
+import { isReasoningGenerate, runGenerateReasoning } from './reasoning-data.js';
 import { CliError, EXIT_USAGE, Output, fmt, intOption, parseOptions, peakRssMiB, progress } from './common.js';
 import { DEFAULT_WORKERS, POLICY_HELP, checkPolicyArg, loadScenario, summaryText } from './shared.js';
 
@@ -61,7 +62,9 @@ export function registerGenerate(program: Command): void {
     .option('--force', 'overwrite the dataset in --out')
     .option('--json', 'print one JSON object on stdout (human text goes to stderr)')
     .addHelpText('after', '\nExample:\n  $ reverie generate --scenario travel-agent --policy heuristic --episodes 1000 --seed 0 --out data/travel\n  $ reverie generate --out data/travel --resume     # after an interruption\n  $ reverie generate --scenario travel-agent --episodes 1000 --shard 0/4 --out parts/0   # then 1/4, 2/4, 3/4; reverie merge parts/* --out data/travel')
+    .option('--levels <spec>', 'reasoning scenarios: difficulty levels and weights, e.g. 1:0.5,2:0.5 (default: every level equally)')
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      if (await isReasoningGenerate(raw)) return runGenerateReasoning(raw, cmd); // cli/reasoning-data.ts
       const o = parseOptions(Options, raw);
       const out = new Output(o.json);
       if (o.resume && o.force) throw new CliError('--resume and --force cannot be used together: --resume continues the dataset in --out, --force overwrites it', EXIT_USAGE);

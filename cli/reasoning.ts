@@ -10,6 +10,7 @@ import { SftConfig, openReasoner, runSft } from '../learners/reasoning/sft.js';
 import { isReasoningFile } from '../scenarios/reasoning/load.js';
 import { loadReasoningScenario, looksLikePath, reasoningBuiltinIds } from '../scenarios/reasoning/registry.js';
 import { CliError, EXIT_USAGE, fmt, progress, type Output } from './common.js';
+import { runSftOnDataset } from './reasoning-data.js';
 
 /** Whether `--scenario` names a reasoning scenario (a built-in reasoning id or a file with `kind: reasoning`). */
 export function isReasoningScenario(arg: string | undefined): arg is string {
@@ -41,6 +42,8 @@ export interface SftOptions {
   readonly force: boolean;
   /** Fields of SftConfig (learners/reasoning/sft.ts) from --config. */
   readonly config: Record<string, unknown>;
+  /** A reasoning dataset to train on instead of the on-the-fly reasoner (cli/reasoning-data.ts). */
+  readonly data?: string;
 }
 
 /** `train --algo sft`: supervised fine-tuning on the scripted reasoner's solutions, written to `out`. */
@@ -64,16 +67,19 @@ export async function runTrainSft(o: SftOptions, out: Output): Promise<Record<st
   };
   const parsed = SftConfig.safeParse(input);
   if (!parsed.success) throw new CliError(`--config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`, EXIT_USAGE);
+  if (o.data && o.levels !== undefined) throw new CliError('--levels: not with --data (the dataset\'s episodes decide the levels)', EXIT_USAGE);
   const steps = parsed.data.steps;
-  out.note(`train: sft on ${o.scenario}, levels ${parsed.data.levels.map((l) => `${l.level}:${l.weight}`).join(',')}, ${steps} steps of ${parsed.data.batchSize} → ${o.out}`);
+  const source = o.data ? `the dataset ${o.data}` : `levels ${parsed.data.levels.map((l) => `${l.level}:${l.weight}`).join(',')}`;
+  out.note(`train: sft on ${o.scenario}, ${source}, ${steps} steps of ${parsed.data.batchSize} → ${o.out}`);
   const bar = progress('train sft', 'steps');
   let r;
   try {
-    r = await runSft(input, { log: (row) => bar.update(row.step, steps) });
+    const log = (row: Record<string, number>) => bar.update(row.step, steps);
+    r = o.data ? await runSftOnDataset(input, o.data, { log }) : await runSft(input, { log });
   } finally {
     bar.stop();
   }
-  return { algo: 'sft', out: r.out, steps: r.steps, ranSteps: r.ranSteps, seconds: r.seconds, final: r.final, scenario: r.spec.scenario };
+  return { algo: 'sft', ...(o.data ? { data: o.data } : {}), out: r.out, steps: r.steps, ranSteps: r.ranSteps, seconds: r.seconds, final: r.final, scenario: r.spec.scenario };
 }
 
 export interface ReasoningEvalOptions {

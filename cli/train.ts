@@ -136,7 +136,7 @@ export function registerTrain(program: Command): void {
       const out = new Output(o.json);
       if (o.algo === 'sft') {
         if (!o.scenario) throw new CliError('--scenario: required for --algo sft: a reasoning scenario, e.g. --scenario addition', EXIT_USAGE);
-        for (const k of ['data', 'episodes', 'init', 'workers'] as const) if (o[k] !== undefined) throw new CliError(`--${k}: not for --algo sft (it trains on the scenario's scripted reasoner)`, EXIT_USAGE);
+        for (const k of ['episodes', 'init', 'workers'] as const) if (o[k] !== undefined) throw new CliError(`--${k}: not for --algo sft (it trains on the scenario's scripted reasoner, or on --data)`, EXIT_USAGE);
         const r = await runTrainSft({ ...o, scenario: o.scenario, config: readConfig(o.config) }, out);
         out.result({ command: 'train', ...r }, `wrote ${o.out}: sft after ${String(r.steps)} steps\n  evaluate it: reverie eval --scenario ${o.scenario} --policy ${o.out}`);
         return;

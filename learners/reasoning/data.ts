@@ -120,3 +120,54 @@ export function parseLevels(text: string): LevelWeight[] {
     return { level, weight };
   });
 }
+
+/**
+ * A training row from a generated dataset (`reverie generate` on a reasoning scenario): a
+ * `ReasoningEpisode`'s `tokens` (prompt + completion) and where its completion starts.
+ */
+export interface DatasetRow {
+  readonly tokens: readonly number[];
+  readonly promptLength: number;
+}
+
+/** A batch of dataset rows: the arrays of {@link SftBatch}, and which rows (dataset order) it holds. */
+export type DatasetBatch = Omit<SftBatch, 'examples'> & { readonly rows: readonly number[] };
+
+/**
+ * Batch `step` of SFT on a dataset's rows instead of the on-the-fly reasoner: epoch e visits the
+ * rows in a shuffled order drawn from `deriveSeed(dataSeed, 'epoch:' + e)`, so batch k is a pure
+ * function of (rows, dataSeed, k) and a resumed run sees the same data. Rows are packed as
+ * {@link packBatch} packs examples: target = next token, mask 1 exactly on completion targets.
+ */
+export function datasetBatch(rows: readonly DatasetRow[], config: Pick<SftDataConfig, 'seq' | 'dataSeed'>, step: number, size: number, pad = 0): DatasetBatch {
+  const n = rows.length;
+  if (n === 0) throw new RangeError('datasetBatch: the dataset has no rows');
+  const orders = new Map<number, number[]>();
+  const order = (epoch: number) => {
+    let o = orders.get(epoch);
+    if (!o) {
+      o = Rng.from(deriveSeed(config.dataSeed, `epoch:${epoch}`)).shuffle(Array.from({ length: n }, (_, i) => i));
+      orders.set(epoch, o);
+    }
+    return o;
+  };
+  const picked = Array.from({ length: size }, (_, b) => {
+    const i = step * size + b;
+    return order(Math.floor(i / n))[i % n];
+  });
+  const { seq } = config;
+  const tokens = new BigInt64Array(size * seq).fill(BigInt(pad));
+  const targets = new BigInt64Array(size * seq).fill(BigInt(pad));
+  const mask = new Float32Array(size * seq);
+  picked.forEach((r, b) => {
+    const { tokens: s, promptLength } = rows[r];
+    for (let t = 0; t < seq; t++) {
+      if (t < s.length) tokens[b * seq + t] = BigInt(s[t]);
+      if (t + 1 < s.length) {
+        targets[b * seq + t] = BigInt(s[t + 1]);
+        if (t + 1 >= promptLength) mask[b * seq + t] = 1;
+      }
+    }
+  });
+  return { size, seq, tokens, targets, mask, rows: picked };
+}
