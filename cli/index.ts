@@ -8,6 +8,8 @@ import { registerExport } from './export.js';
 import { registerEval } from './eval.js';
 import { registerTrain } from './train.js';
 import { registerDemo } from './demo.js';
+import { registerLearner } from './learner.js';
+import { registerActors } from './actors.js';
 
 /**
  * The `reverie` command. Every subcommand has --help and --json; errors are one message on
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerEval(program);
   registerTrain(program);
   registerDemo(program);
+  registerLearner(program);
+  registerActors(program);
   return program;
 }
 

@@ -13,6 +13,8 @@ import { ONLINE_ALGORITHMS, type OnlineAlgorithm, type OnlineAlgorithmName, type
 import { trainOnline, type OnlineMetricsRow } from '../learners/algorithms/online.js';
 import { createInProcessSource } from '../environments/online/in-process.js';
 import { createCentralSource, createLocalCopiesSource } from '../environments/online/workers.js';
+import type { ExperienceSource, InferFn } from '../environments/online/types.js';
+import type { Scenario } from '../scenarios/schema.js';
 import { loadBasePolicy } from '../learners/algorithms/online-init.js';
 import { ppo } from '../learners/algorithms/ppo.js';
 import { grpo } from '../learners/algorithms/grpo.js';
@@ -267,6 +269,8 @@ export interface RunTrainOnlineOptions {
   readonly force: boolean;
   readonly data?: string;
   readonly steps?: number;
+  /** Another experience source in place of --workers/--source (`reverie learner`: actors over gRPC), with its name for the summary. */
+  readonly makeSource?: { readonly name: string; make(infer: InferFn, s: { scenario: Scenario; encoder: EncoderKind; maxLag: number }): ExperienceSource | Promise<ExperienceSource> };
 }
 
 export interface TrainOnlineCommandResult {
@@ -339,7 +343,7 @@ export async function runTrainOnline(o: RunTrainOnlineOptions, out: Output): Pro
     throw new CliError(`${o.out} already holds a training run (${TRAINER_FILE}); continue it with --resume, start over with --force, or choose another --out`, EXIT_USAGE);
   }
   const workers = o.workers ?? 0;
-  const sourceName = workers === 0 ? 'in-process' : `${o.source === 'central' ? 'central inference' : 'local copies'}, ${workers} worker${workers > 1 ? 's' : ''}`;
+  const sourceName = o.makeSource ? o.makeSource.name : workers === 0 ? 'in-process' : `${o.source === 'central' ? 'central inference' : 'local copies'}, ${workers} worker${workers > 1 ? 's' : ''}`;
   const { scenario, ctx } = loadScenario(o.scenario);
   const encoder = makeEncoder(o.encoder, ctx);
   const dims = { obsSize: encoder.size, numActions: ctx.actions.length };
@@ -369,7 +373,8 @@ export async function runTrainOnline(o: RunTrainOnlineOptions, out: Output): Pro
       algorithm: algo, dir: o.out, episodes: o.episodes, seed: o.seed, device: o.device, threads: o.threads, resume: o.resume,
       evalEvery: o.evalEvery, evalEpisodes: o.evalEpisodes, evalSeed: o.evalSeed, checkpointEvery: o.checkpointEvery, base,
       source: (infer) =>
-        workers === 0 ? createInProcessSource({ scenario, encoder: o.encoder }, infer)
+        o.makeSource ? o.makeSource.make(infer, { scenario, encoder: o.encoder, maxLag: algo.config.maxPolicyLag })
+        : workers === 0 ? createInProcessSource({ scenario, encoder: o.encoder }, infer)
           : o.source === 'central' ? createCentralSource({ scenario, encoder: o.encoder, workers }, infer)
             : createLocalCopiesSource({ scenario, encoder: o.encoder, workers }),
       meta: { scenario: { id: ctx.scenario.id, version: ctx.scenario.version, hash: ctx.hash }, encoder: { kind: encoder.kind, size: encoder.size }, init: o.init ?? null },

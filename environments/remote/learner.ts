@@ -429,7 +429,7 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
     server.bindAsync(`${bindHost}:${wantPort}`, serverCredentials(opts.tls), (err, p) => (err ? reject(new Error(`listen ${opts.listen}: ${err.message}`)) : resolve(p)));
   });
   const address = `${bindHost}:${port}`;
-  if (opts.token === undefined) log(`learner: no token: listening on the loopback address ${address} only (give a token to accept actors from other machines)`);
+  log(`learner: listening on ${address} (${opts.tls ? (opts.tls.clientCa ? 'mutual TLS' : 'TLS') : 'plain text'}, ${opts.token === undefined ? 'no token: loopback only; give a token to accept actors from other machines' : 'token required'})`);
 
   const source: RemoteSource = {
     address, port, obsSize: dims.obsSize, numActions: dims.numActions, stats,
