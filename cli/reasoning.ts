@@ -6,6 +6,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseLevels } from '../learners/reasoning/data.js';
 import { evaluateReasoner } from '../learners/reasoning/evaluate.js';
+import { ReasoningGrpoConfig, runGrpo, type Curriculum } from '../learners/reasoning/grpo.js';
 import { SftConfig, openReasoner, runSft } from '../learners/reasoning/sft.js';
 import { isReasoningFile } from '../scenarios/reasoning/load.js';
 import { loadReasoningScenario, looksLikePath, reasoningBuiltinIds } from '../scenarios/reasoning/registry.js';
@@ -80,6 +81,94 @@ export async function runTrainSft(o: SftOptions, out: Output): Promise<Record<st
     bar.stop();
   }
   return { algo: 'sft', ...(o.data ? { data: o.data } : {}), out: r.out, steps: r.steps, ranSteps: r.ranSteps, seconds: r.seconds, final: r.final, scenario: r.spec.scenario };
+}
+
+export interface ReasoningGrpoOptions {
+  readonly scenario: string;
+  readonly out: string;
+  /** The SFT run directory to start from. */
+  readonly init?: string;
+  /** Iterations. */
+  readonly steps?: number;
+  readonly levels?: string;
+  readonly curriculum?: string;
+  readonly seed: number;
+  readonly threads?: number;
+  readonly device: string;
+  readonly checkpointEvery?: number;
+  readonly resume: boolean;
+  readonly force: boolean;
+  /** Fields of ReasoningGrpoConfig (learners/reasoning/grpo.ts) from --config. */
+  readonly config: Record<string, unknown>;
+}
+
+/**
+ * `--curriculum`: `adaptive:1,2,3` (open the next level when the running training accuracy of
+ * the current one passes the threshold, `adaptive:1,2,3@0.8` to set it) or a schedule
+ * `0=1;20=1:0.5,2:0.5;40=2` (from iteration i, the mixture after '=').
+ */
+export function parseCurriculum(text: string): Curriculum {
+  const bad = (why: string) => new CliError(`--curriculum: ${why}; e.g. --curriculum adaptive:1,2,3@0.7 or --curriculum '0=1;20=1:0.5,2:0.5;40=2'`, EXIT_USAGE);
+  const adaptive = /^adaptive:([\d,\s]+)(?:@([\d.]+))?$/.exec(text.trim());
+  if (adaptive) {
+    const levels = adaptive[1].split(',').map((x) => Number(x.trim()));
+    if (levels.some((l) => !Number.isInteger(l) || l < 1)) throw bad(`'${adaptive[1]}' is not a list of levels`);
+    const threshold = adaptive[2] === undefined ? undefined : Number(adaptive[2]);
+    if (threshold !== undefined && !(threshold > 0 && threshold <= 1)) throw bad(`threshold ${adaptive[2]} is not in (0, 1]`);
+    return { kind: 'adaptive', levels, threshold: threshold ?? 0.7, smoothing: 0.2, review: 0.25 };
+  }
+  const stages = text.split(';').map((part) => {
+    const [from, mix] = part.split('=');
+    const it = Number(from);
+    if (mix === undefined || !Number.isInteger(it) || it < 0) throw bad(`'${part}' is not iteration=levels`);
+    return { from: it, levels: levelsOption(mix.trim()) ?? [] };
+  });
+  if (stages[0].from !== 0) throw bad('the first stage must start at iteration 0');
+  return { kind: 'schedule', stages };
+}
+
+/** `train --algo grpo` on a reasoning scenario: GRPO on the token policy from an SFT run (`--init`), written to `out`. */
+export async function runTrainReasoningGrpo(o: ReasoningGrpoOptions, out: Output): Promise<Record<string, unknown>> {
+  if (!o.init) throw new CliError(`--init: required for --algo grpo on a reasoning scenario: the SFT run to start from, e.g. --init runs/sft (from \`reverie train --algo sft --scenario ${o.scenario}\`)`, EXIT_USAGE);
+  if (!existsSync(join(o.init, 'reasoner.json'))) throw new CliError(`--init: ${o.init} is not a reasoning run directory (no reasoner.json); train one with \`reverie train --algo sft --scenario ${o.scenario}\``, EXIT_USAGE);
+  if (o.levels !== undefined && o.curriculum !== undefined) throw new CliError('--levels and --curriculum: give one (a fixed mixture or a curriculum over levels)', EXIT_USAGE);
+  if (o.resume && o.force) throw new CliError('--resume and --force cannot be used together: --resume continues the run in --out, --force starts it over', EXIT_USAGE);
+  const hasRun = existsSync(join(o.out, 'trainer.ckpt'));
+  if (hasRun && !o.resume && !o.force) throw new CliError(`--out: ${o.out} already holds a run; pass --resume to continue it or --force to start over`, EXIT_USAGE);
+  if (o.force) rmSync(o.out, { recursive: true, force: true });
+  const input = {
+    ...o.config,
+    scenario: o.scenario,
+    init: o.init,
+    out: o.out,
+    seed: o.seed,
+    resume: o.resume,
+    device: o.device,
+    ...(o.steps !== undefined ? { iterations: o.steps } : {}),
+    ...(o.checkpointEvery !== undefined ? { checkpointEvery: o.checkpointEvery } : {}),
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
+    ...(o.levels !== undefined ? { levels: levelsOption(o.levels) } : {}),
+    ...(o.curriculum !== undefined ? { curriculum: parseCurriculum(o.curriculum) } : {}),
+  };
+  const parsed = ReasoningGrpoConfig.safeParse(input);
+  if (!parsed.success) throw new CliError(`--config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`, EXIT_USAGE);
+  const c = parsed.data;
+  const levels = c.curriculum ? `curriculum ${c.curriculum.kind}` : `levels ${c.levels.map((l) => `${l.level}:${l.weight}`).join(',')}`;
+  out.note(`train: grpo on ${o.scenario} from ${o.init}, ${levels}, ${c.iterations} iterations of ${c.prompts} prompts × ${c.groupSize} samples → ${o.out}`);
+  const bar = progress('train grpo', 'iterations');
+  let r;
+  try {
+    r = await runGrpo(input, { log: (row) => bar.update(row.iteration, c.iterations) });
+  } catch (err) {
+    if (err instanceof Error && /^init: |resuming with a different/.test(err.message)) throw new CliError(err.message.replace(/^init: /, '--init: '), EXIT_USAGE);
+    throw err;
+  } finally {
+    bar.stop();
+  }
+  return {
+    algo: 'grpo', out: r.out, init: o.init, iterations: r.iterations, ranIterations: r.ranIterations, updates: r.updates, seconds: r.seconds,
+    updatesPerSecond: r.updatesPerSecond, tokensPerSecond: r.tokensPerSecond, final: r.final ?? null, scenario: r.spec.scenario,
+  };
 }
 
 export interface ReasoningEvalOptions {

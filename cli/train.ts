@@ -24,7 +24,7 @@ import { ALGORITHMS, ConfigError, TRAINER_FILE, exportPolicy, makeAlgorithm, tra
 import { DeviceUnavailableError } from '../learners/runtime/device.js';
 import { builtinIds } from '../scenarios/registry.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, Output, fmt, intOption, parseOptions, progress } from './common.js';
-import { runTrainSft } from './reasoning.js';
+import { isReasoningScenario, runTrainReasoningGrpo, runTrainSft } from './reasoning.js';
 import { loadScenario } from './shared.js';
 
 const ALL_ALGORITHMS = [...ALGORITHMS, ...ONLINE_ALGORITHMS, 'sft'] as const;
@@ -42,6 +42,7 @@ const Options = z.object({
   out: z.string({ error: 'expected the checkpoint directory, e.g. --out runs/ilql' }).min(1),
   scenario: z.string().min(1).optional(),
   levels: z.string().min(1).optional(),
+  curriculum: z.string().min(1).optional(),
   steps: intOption('the number of gradient steps', 1, 1_000_000_000).optional(),
   config: z.string().optional(),
   encoder: z.enum(['structured', 'text'], { error: `expected one of: ${ENCODER_KINDS.join(', ')}` }),
@@ -120,6 +121,7 @@ export function registerTrain(program: Command): void {
     .option('-o, --out <dir>', 'checkpoint directory: policy.json + policy.onnx, trainer.ckpt, metrics.jsonl')
     .option('-s, --scenario <id|file>', 'scenario to train against (default: the built-in of the dataset\'s scenario id, else the dataset\'s own copy)')
     .option('--levels <spec>', 'sft: difficulty levels and weights of the training mixture, e.g. 1:0.3,2:0.7 (default 1)')
+    .option('--curriculum <spec>', 'grpo on a reasoning scenario: adaptive:1,2,3[@threshold] or a schedule 0=1;20=1:0.5,2:0.5 (iteration=levels)')
     .option('--steps <n>', 'gradient steps (default: the algorithm config\'s)')
     .option('-c, --config <json|file>', 'algorithm config fields as JSON, e.g. \'{"beta": 8, "tau": 0.8}\' (see learners/algorithms/<algo>.config.ts)')
     .option('-e, --encoder <kind>', `observation encoder: ${ENCODER_KINDS.join(', ')}`, 'structured')
@@ -143,7 +145,14 @@ export function registerTrain(program: Command): void {
         out.result({ command: 'train', ...r }, `wrote ${o.out}: sft after ${String(r.steps)} steps\n  evaluate it: reverie eval --scenario ${o.scenario} --policy ${o.out}`);
         return;
       }
-      if (o.levels !== undefined) throw new CliError('--levels: only for --algo sft on a reasoning scenario', EXIT_USAGE);
+      if (o.algo === 'grpo' && isReasoningScenario(o.scenario)) {
+        for (const k of ['data', 'episodes', 'workers'] as const) if (o[k] !== undefined) throw new CliError(`--${k}: not for --algo grpo on a reasoning scenario (it samples its own completions; --steps counts iterations)`, EXIT_USAGE);
+        const r = await runTrainReasoningGrpo({ ...o, scenario: o.scenario, config: readConfig(o.config) }, out);
+        out.result({ command: 'train', ...r }, `wrote ${o.out}: grpo after ${String(r.iterations)} iterations (${String(r.updates)} updates this run, ${fmt(r.updatesPerSecond as number, 2)} updates/s)\n  evaluate it: reverie eval --scenario ${o.scenario} --policy ${o.out}`);
+        return;
+      }
+      if (o.levels !== undefined) throw new CliError('--levels: only for --algo sft or grpo on a reasoning scenario', EXIT_USAGE);
+      if (o.curriculum !== undefined) throw new CliError('--curriculum: only for --algo grpo on a reasoning scenario', EXIT_USAGE);
       if (isOnline(o.algo)) {
         const r = await runTrainOnline({ ...o, algo: o.algo, encoder: o.encoder as EncoderKind, config: readConfig(o.config) }, out);
         out.result({ command: 'train', ...r }, onlineSummary(r));

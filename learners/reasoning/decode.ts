@@ -41,6 +41,8 @@ export interface DecodeOptions extends SamplingOptions {
   readonly rngs?: readonly Rng[];
   /** Rows per model run (default: all prompts at once). */
   readonly batchSize?: number;
+  /** Also return each generated token's log-probability under the model (softmax of the raw logits, temperature 1). */
+  readonly logProbs?: boolean;
 }
 
 export interface Decoded {
@@ -48,6 +50,8 @@ export interface Decoded {
   readonly completion: number[];
   /** Why it stopped. */
   readonly stop: 'eos' | 'length' | 'context';
+  /** log π(token | prefix) of each generated token under the unmodified model (with `logProbs`). */
+  readonly logProbs?: number[];
 }
 
 export interface DecodeStats {
@@ -102,6 +106,15 @@ export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions,
   return kept[rng.weightedIndex(weights)];
 }
 
+/** log softmax(logits)[token], computed stably in float64. */
+export function logProbOf(logits: ArrayLike<number>, token: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  return logits[token] - max - Math.log(sum);
+}
+
 /** The settings both decoders share, checked once (sampling needs one rng per prompt): the new-token limit and the chunk size. */
 function plan(prompts: readonly (readonly number[])[], options: DecodeOptions): { maxNew: number; chunk: number } {
   const greedy = (options.temperature ?? 1) === 0;
@@ -129,6 +142,7 @@ export async function decode(session: DeviceSession, prompts: readonly (readonly
   for (let c0 = 0; c0 < prompts.length; c0 += chunk) {
     const { ids, seqs } = chunkOf(prompts, c0, chunk, seq);
     const stop: (Decoded['stop'] | undefined)[] = ids.map(() => undefined);
+    const lps: number[][] = ids.map(() => []);
     for (;;) {
       const active = ids.map((_, j) => j).filter((j) => stop[j] === undefined);
       if (active.length === 0) break;
@@ -141,7 +155,9 @@ export async function decode(session: DeviceSession, prompts: readonly (readonly
       active.forEach((j, r) => {
         const s = seqs[j];
         const at = (r * seq + s.length - 1) * vocab;
-        const next = sampleToken(logits.subarray(at, at + vocab), options, options.rngs?.[ids[j]]);
+        const row = logits.subarray(at, at + vocab);
+        const next = sampleToken(row, options, options.rngs?.[ids[j]]);
+        if (options.logProbs) lps[j].push(logProbOf(row, next));
         s.push(next);
         if (stats) stats.tokens++;
         const generated = s.length - prompts[ids[j]].length;
@@ -151,7 +167,7 @@ export async function decode(session: DeviceSession, prompts: readonly (readonly
       });
       out.logits.dispose();
     }
-    ids.forEach((i, j) => (results[i] = { completion: seqs[j].slice(prompts[i].length), stop: stop[j] as Decoded['stop'] }));
+    ids.forEach((i, j) => (results[i] = { completion: seqs[j].slice(prompts[i].length), stop: stop[j] as Decoded['stop'], ...(options.logProbs ? { logProbs: lps[j] } : {}) }));
   }
   if (stats) stats.seconds += (Date.now() - started) / 1000;
   return results;
@@ -180,6 +196,7 @@ export async function decodeCached(session: DeviceSession, cache: CacheShape, pr
     const { ids, seqs } = chunkOf(prompts, c0, chunk, seq);
     const fed = ids.map(() => 0);
     const stop: (Decoded['stop'] | undefined)[] = ids.map(() => undefined);
+    const lps: number[][] = ids.map(() => []);
     let rows = ids.map((_, j) => j); // rows of the cache, in order
     let past: Map<string, Float32Array> = new Map(names.map((n) => [n, new Float32Array(rows.length * per)]));
     while (rows.length > 0) {
@@ -197,7 +214,9 @@ export async function decodeCached(session: DeviceSession, cache: CacheShape, pr
         fed[j]++;
         const s = seqs[j];
         if (fed[j] < s.length) return; // still reading the prompt
-        const next = sampleToken(logits.subarray(r * vocab, (r + 1) * vocab), options, options.rngs?.[ids[j]]);
+        const row = logits.subarray(r * vocab, (r + 1) * vocab);
+        const next = sampleToken(row, options, options.rngs?.[ids[j]]);
+        if (options.logProbs) lps[j].push(logProbOf(row, next));
         s.push(next);
         if (stats) stats.tokens++;
         const generated = s.length - prompts[ids[j]].length;
@@ -220,7 +239,7 @@ export async function decodeCached(session: DeviceSession, cache: CacheShape, pr
         rows = keep.map(([j]) => j);
       }
     }
-    ids.forEach((i, j) => (results[i] = { completion: seqs[j].slice(prompts[i].length), stop: stop[j] as Decoded['stop'] }));
+    ids.forEach((i, j) => (results[i] = { completion: seqs[j].slice(prompts[i].length), stop: stop[j] as Decoded['stop'], ...(options.logProbs ? { logProbs: lps[j] } : {}) }));
   }
   if (stats) stats.seconds += (Date.now() - started) / 1000;
   return results;
