@@ -120,7 +120,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-seed <s>', 'online: held-out episode i plays seed derive(s, i), as `reverie eval --seed s` (default 1000)')
     .option('-o, --out <dir>', 'checkpoint directory: policy.json + policy.onnx, trainer.ckpt, metrics.jsonl')
     .option('-s, --scenario <id|file>', 'scenario to train against (default: the built-in of the dataset\'s scenario id, else the dataset\'s own copy)')
-    .option('--levels <spec>', 'sft: difficulty levels and weights of the training mixture, e.g. 1:0.3,2:0.7 (default 1)')
+    .option('--levels <spec>', 'sft, grpo on a reasoning scenario: difficulty levels and weights of the training mixture, e.g. 1:0.3,2:0.7 (default 1)')
     .option('--curriculum <spec>', 'grpo on a reasoning scenario: adaptive:1,2,3[@threshold] or a schedule 0=1;20=1:0.5,2:0.5 (iteration=levels)')
     .option('--steps <n>', 'gradient steps (default: the algorithm config\'s)')
     .option('-c, --config <json|file>', 'algorithm config fields as JSON, e.g. \'{"beta": 8, "tau": 0.8}\' (see learners/algorithms/<algo>.config.ts)')

@@ -6,7 +6,9 @@ import * as ort from 'onnxruntime-node';
 import { compileGradients } from '../../../learners/graph/index.js';
 import { evalProblemSeed, sftExample, trainProblemSeed } from '../../../learners/reasoning/data.js';
 import { advanceCurriculum, grpoLoss, levelWeights, runGrpo, ReasoningGrpoConfig, type ReasoningGrpoConfigInput } from '../../../learners/reasoning/grpo.js';
+import { decode, decodeCached, logProbOf } from '../../../learners/reasoning/decode.js';
 import { policyModel } from '../../../learners/reasoning/policy.js';
+import { Rng } from '../../../scenarios/random.js';
 import { groupAdvantages, grpoPrompts, grpoProblemSeed, lossWeights, packRows, type GrpoRow } from '../../../learners/reasoning/rollout.js';
 import { openReasoner, runSft, taskOf } from '../../../learners/reasoning/sft.js';
 import { checkGradients } from '../graph/helpers/fd.js';
@@ -190,4 +192,25 @@ test('first update: ratio 1 and KL 0 (policy = behaviour = reference); same seed
   t.is(reasoner.spec.scenario.id, 'addition');
   await reasoner.dispose();
   await t.throwsAsync(runGrpo({ ...base, scenario: 'digit-sum', out: join(dir, 'bad') }), { message: /trained on scenario 'addition'/ });
+});
+
+test('behaviour log-probs: both decoders record log π of each sampled token, and they agree', async (t) => {
+  const reasoner = await openReasoner(await tinyInit());
+  try {
+    const prompts = grpoPrompts(task, { dataSeed: 2, first: 0, count: 4 }, [{ level: 1, weight: 1 }]).map((p) => p.problem.prompt);
+    const o = (s: number) => ({ seq: 48, eos: task.tokenizer.eos, pad: task.tokenizer.pad, temperature: 1, logProbs: true, rngs: prompts.map((_, i) => Rng.from(s + i)) });
+    const full = await decode(reasoner.session, prompts, o(1));
+    const kv = reasoner.kv;
+    if (!kv) throw new Error('no kv model');
+    const cached = await decodeCached(kv.session, kv.cache, prompts, o(1));
+    full.forEach((d, i) => {
+      t.deepEqual(cached[i].completion, d.completion);
+      t.is(d.logProbs?.length, d.completion.length);
+      d.logProbs?.forEach((lp, j) => t.true(lp <= 0 && Math.abs(lp - (cached[i].logProbs?.[j] ?? NaN)) < 1e-4));
+    });
+    t.true(Math.abs(logProbOf([0, Math.log(3)], 1) - Math.log(0.75)) < 1e-12);
+    t.is((await decode(reasoner.session, prompts, { ...o(1), logProbs: false }))[0].logProbs, undefined);
+  } finally {
+    await reasoner.dispose();
+  }
 });
