@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { RemoteActorError, runRemoteActor } from '../environments/remote/actor.js';
-import type { ClientTls } from '../environments/remote/auth.js';
+import { parseAddress, type ClientTls } from '../environments/remote/auth.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, Output, intOption, parseOptions } from './common.js';
 import { readOptionFile, readToken } from './learner.js';
 import { loadScenario } from './shared.js';
@@ -46,6 +46,11 @@ export function registerActors(program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(Options, raw);
       const out = new Output(o.json);
+      try {
+        parseAddress(o.connect, '--connect');
+      } catch (err) {
+        throw new CliError((err as Error).message, EXIT_USAGE);
+      }
       if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together (mutual TLS)', EXIT_USAGE);
       const useTls = o.tlsCa !== undefined || o.tlsCert !== undefined || o.tlsServerName !== undefined;
       const tls: ClientTls | undefined = useTls ? {

@@ -21,7 +21,7 @@ import type { EncoderKind } from '../encoding/encoder.js';
 import { createInProcessSource } from '../online/in-process.js';
 import type { EpisodeRequest, ExperienceSource, InferFn } from '../online/types.js';
 import { createCentralSource, createLocalCopiesSource } from '../online/workers.js';
-import { authMetadata, channelCredentials, type ClientTls } from './auth.js';
+import { authMetadata, channelCredentials, parseAddress, type ClientTls } from './auth.js';
 import { ACTOR_HEADER, PROTOCOL_HEADER } from './learner.js';
 import { fromRequestMsg, toTrajectoryMsg } from './messages.js';
 import {
@@ -119,6 +119,7 @@ interface Counters {
  * const r = await runRemoteActor({ connect: '127.0.0.1:50051', token, workers: 2 });
  */
 export async function runRemoteActor(o: RemoteActorOptions): Promise<RemoteActorResult> {
+  parseAddress(o.connect, 'connect');
   const initialMs = o.retry?.initialMs ?? 250;
   const maxMs = o.retry?.maxMs ?? 10_000;
   const giveUpMs = o.retry?.giveUpMs ?? Infinity;
