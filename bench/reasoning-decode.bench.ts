@@ -20,6 +20,8 @@ import onnxProto from 'onnx-proto';
 import { decode, decodeCached, type DecodeStats } from '../learners/reasoning/decode.js';
 import { evalProblems } from '../learners/reasoning/evaluate.js';
 import { openReasoner, runSft } from '../learners/reasoning/sft.js';
+import { DeviceSession } from '../learners/runtime/session.js';
+import { decodeReadonlyKv, readonlyKvFromPolicy } from './reasoning-decode-kv.js';
 
 const { onnx } = onnxProto;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -95,14 +97,45 @@ try {
     checkLogits.push(ids.map((_, k) => Array.from(logits.subarray(k * vocab, (k + 1) * vocab))));
   }
 
-  // Reverie: rounds of `batch` fresh prompts until min-tokens are generated.
-  const rows: { batch: number; kvCache: number; tokens: number; runs: number; seconds: number; tokensPerSecond: number; msPerRun: number; completions: number[][]; rounds: number[][][] }[] = [];
+  // PyTorch in its own process, on the same prompts (one call per configuration, right after Reverie's).
+  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  const missing = probe.status === 0 ? undefined : `python3-torch is not importable by ${PYTHON} (install it with: apt-get install python3-torch)`;
+  const blas = missing ? null : openblasDir();
+  const env = {
+    ...process.env, OMP_NUM_THREADS: String(threads), GOMP_SPINCOUNT: '0',
+    ...(blas ? { LD_LIBRARY_PATH: [blas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'), OPENBLAS_NUM_THREADS: String(threads) } : {}),
+  };
+  let checkLine: Record<string, unknown> = missing ? { peer: 'pytorch', skipped: missing } : { blas: blas ? 'openblas-pthread' : 'reference (Debian default)' };
+  type PeerRow = { check?: string; batch: number; kvCache: number; tokens: number; tokensPerSecond: number; completions: number[][] };
+  const torch = (run: { batch: number; kvCache: number; rounds: number[][][] }): PeerRow | undefined => {
+    if (missing) return undefined;
+    writeFileSync(join(scratch, 'prompts.json'), JSON.stringify({ eos, pad, check, checkLogits, runs: [run] }));
+    const r = spawnSync(PYTHON, [join(root, 'bench', 'peers', 'torch_decode.py'), '--weights', join(scratch, 'weights.json'), '--prompts', join(scratch, 'prompts.json'), '--threads', String(threads)], { encoding: 'utf8', maxBuffer: 1 << 28, env });
+    if (r.status !== 0) throw new Error(`torch_decode.py failed: ${r.stderr.split('\n').slice(-5).join('\n')}`);
+    let row: PeerRow | undefined;
+    for (const line of r.stdout.trim().split('\n')) {
+      const o = JSON.parse(line) as PeerRow;
+      if (o.check) checkLine = { ...o, ...checkLine };
+      else row = o;
+    }
+    return row;
+  };
+
+  // The prototype step model with a read-only cache (reasoning-decode-kv.ts).
+  const roSession = await DeviceSession.open(readonlyKvFromPolicy(new Uint8Array(readFileSync(join(dir, spec.model))), { ...spec.policy, vocab: spec.vocab.length }), { threads, spinning: false });
+  const cache = { layers: spec.policy.layers, heads: spec.policy.heads, dh: spec.policy.dModel / spec.policy.heads };
+  const options = { seq, eos, pad, temperature: 0 };
+  const warm = evalProblems(task, Number(a.level), 1, 500).map((p) => p.problem.prompt);
+  const rate = (st: DecodeStats) => ({ tokensPerSecond: st.tokens / st.seconds, msPerRun: (1000 * st.seconds) / st.runs });
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+
+  // Per configuration, one after another: Reverie on rounds of `batch` fresh prompts until
+  // min-tokens are generated, then PyTorch and the prototype on the same rounds.
+  const lines: Record<string, unknown>[] = [];
   for (const batch of a.batches.split(',').map(Number)) for (const kv of [0, 1]) {
     const stats: DecodeStats = { runs: 0, tokens: 0, seconds: 0 };
     const rounds: number[][][] = [];
     const completions: number[][] = [];
-    const options = { seq, eos, pad, temperature: 0 };
-    const warm = evalProblems(task, Number(a.level), 1, 500).map((p) => p.problem.prompt);
     if (kv && reasoner.kv) await decodeCached(reasoner.kv.session, reasoner.kv.cache, warm, options);
     else await decode(reasoner.session, warm, options);
     while (stats.tokens < Number(a['min-tokens'])) {
@@ -111,45 +144,34 @@ try {
       const out = kv && reasoner.kv ? await decodeCached(reasoner.kv.session, reasoner.kv.cache, prompts, options, stats) : await decode(reasoner.session, prompts, options, stats);
       completions.push(...out.map((d) => d.completion));
     }
-    rows.push({ batch, kvCache: kv, tokens: stats.tokens, runs: stats.runs, seconds: stats.seconds, tokensPerSecond: stats.tokens / stats.seconds, msPerRun: (1000 * stats.seconds) / stats.runs, completions, rounds });
-    log(`# reverie batch ${batch} kv ${kv}: ${Math.round(stats.tokens / stats.seconds)} tokens/s`);
+    const rev = rate(stats);
+    log(`# reverie batch ${batch} kv ${kv}: ${Math.round(rev.tokensPerSecond)} tokens/s`);
+    const p = torch({ batch, kvCache: kv, rounds });
+    if (p) log(`# pytorch batch ${batch} kv ${kv}: ${Math.round(p.tokensPerSecond)} tokens/s`);
+    let ro: (ReturnType<typeof rate> & { same: boolean }) | undefined;
+    if (kv) {
+      await decodeReadonlyKv(roSession, cache, warm, options);
+      const st: DecodeStats = { runs: 0, tokens: 0, seconds: 0 };
+      const got: number[][] = [];
+      for (const prompts of rounds) got.push(...(await decodeReadonlyKv(roSession, cache, prompts, options, st)).map((d) => d.completion));
+      ro = { ...rate(st), same: JSON.stringify(got) === JSON.stringify(completions) };
+      log(`# reverie read-only-cache prototype batch ${batch}: ${Math.round(ro.tokensPerSecond)} tokens/s`);
+    }
+    lines.push({
+      bench: 'reasoning-decode', batch, kvCache: kv === 1, tokens: stats.tokens,
+      reverieTokensPerSecond: Math.round(rev.tokensPerSecond), reverieMsPerRun: r2(rev.msPerRun),
+      ...(p ? { pytorchTokensPerSecond: Math.round(p.tokensPerSecond), ratio: r2(rev.tokensPerSecond / p.tokensPerSecond), sameTokens: JSON.stringify(p.completions) === JSON.stringify(completions) } : {}),
+      ...(ro ? {
+        prototypeReadonlyKvTokensPerSecond: Math.round(ro.tokensPerSecond), prototypeMsPerRun: r2(ro.msPerRun), prototypeSameTokens: ro.same,
+        ...(p ? { prototypeRatio: r2(ro.tokensPerSecond / p.tokensPerSecond) } : {}),
+      } : {}),
+    });
   }
   await reasoner.dispose();
-
-  // PyTorch on the same prompts.
-  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  const peer = new Map<string, { tokens: number; tokensPerSecond: number; completions: number[][] }>();
-  let checkLine: Record<string, unknown> = { peer: 'pytorch', skipped: probe.status === 0 ? undefined : `python3-torch is not importable by ${PYTHON} (install it with: apt-get install python3-torch)` };
-  if (probe.status === 0) {
-    writeFileSync(join(scratch, 'prompts.json'), JSON.stringify({ eos, pad, check, checkLogits, runs: rows.map((r) => ({ batch: r.batch, kvCache: r.kvCache, rounds: r.rounds })) }));
-    const blas = openblasDir();
-    const env = {
-      ...process.env, OMP_NUM_THREADS: String(threads), GOMP_SPINCOUNT: '0',
-      ...(blas ? { LD_LIBRARY_PATH: [blas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'), OPENBLAS_NUM_THREADS: String(threads) } : {}),
-    };
-    const r = spawnSync(PYTHON, [join(root, 'bench', 'peers', 'torch_decode.py'), '--weights', join(scratch, 'weights.json'), '--prompts', join(scratch, 'prompts.json'), '--threads', String(threads)], { encoding: 'utf8', maxBuffer: 1 << 28, env });
-    checkLine = { blas: blas ? 'openblas-pthread' : 'reference (Debian default)' };
-    if (r.status !== 0) throw new Error(`torch_decode.py failed: ${r.stderr.split('\n').slice(-5).join('\n')}`);
-    for (const line of r.stdout.trim().split('\n')) {
-      const o = JSON.parse(line) as { check?: string; batch: number; kvCache: number; tokens: number; tokensPerSecond: number; completions: number[][] };
-      if (o.check) checkLine = { ...o, ...checkLine };
-      else peer.set(`${o.batch}/${o.kvCache}`, o);
-    }
-  }
-  const load = loadavg().map((x) => Math.round(x * 100) / 100);
+  await roSession.dispose();
+  const load = loadavg().map((x) => r2(x));
   console.log(JSON.stringify({ bench: 'reasoning-decode', ...checkLine, model: spec.policy, contextLength: seq, threads, loadavg: load }));
-  for (const r of rows) {
-    const p = peer.get(`${r.batch}/${r.kvCache}`);
-    console.log(JSON.stringify({
-      bench: 'reasoning-decode', batch: r.batch, kvCache: r.kvCache === 1, tokens: r.tokens,
-      reverieTokensPerSecond: Math.round(r.tokensPerSecond), reverieMsPerRun: Math.round(r.msPerRun * 1000) / 1000,
-      ...(p ? {
-        pytorchTokensPerSecond: Math.round(p.tokensPerSecond),
-        ratio: Math.round((r.tokensPerSecond / p.tokensPerSecond) * 100) / 100,
-        sameTokens: JSON.stringify(p.completions) === JSON.stringify(r.completions),
-      } : {}),
-    }));
-  }
+  for (const l of lines) console.log(JSON.stringify(l));
 } finally {
   if (existsSync(scratch)) rmSync(scratch, { recursive: true, force: true });
 }
