@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { files, json, reverie, tmp } from '../e2e/helpers/cli.js';
 
@@ -20,7 +20,8 @@ function getRuns() {
     const parts = [0, 1, 2].map((i) => join(dir, `part-${i}`));
     const results = await Promise.all([
       reverie(...command, '--out', whole),
-      ...parts.map((out, i) => reverie(...command, '--shard', `${i}/3`, '--out', out, '--json')),
+      // Worker counts do not change a byte: shard 1 plays on 2 threads (the last --workers wins).
+      ...parts.map((out, i) => reverie(...command, '--shard', `${i}/3`, '--out', out, '--json', ...(i === 1 ? ['--workers', '2'] : []))),
     ]);
     for (const r of results) if (r.code !== 0) throw new Error(r.stderr);
     return { whole, parts };
@@ -44,8 +45,6 @@ test('1 process and 3 shards + merge give the same bytes in every file', async (
   const want = await files(whole);
   t.deepEqual(Object.keys(want), ['episodes-00000.jsonl', 'episodes-00001.jsonl', 'episodes-00002.jsonl', 'episodes-00003.jsonl', 'episodes-00004.jsonl', 'manifest.json', 'scenario.json']);
   t.deepEqual(await files(out), want);
-  const inspect = await reverie('inspect', out, '--json');
-  t.is(inspect.code, 0, inspect.stderr);
 });
 
 const failure = test.macro(async (t, make: (parts: string[]) => Promise<string[]>, message: RegExp) => {
@@ -64,10 +63,9 @@ test('merge refuses shards of different commands', failure, async ([a, b]) => {
   if (r.code !== 0) throw new Error(r.stderr);
   return [a, b, other];
 }, /different generate commands \(seed: 5 vs 2\)/);
-test('merge refuses a corrupted line', failure, async ([a, , c]) => {
+test('merge refuses a corrupted line', failure, async ([a, b, c]) => {
   const copy = join(await getRoot(), 'corrupted');
-  const r = await reverie(...command, '--shard', '1/3', '--out', copy);
-  if (r.code !== 0) throw new Error(r.stderr);
+  await cp(b, copy, { recursive: true });
   const file = join(copy, 'episodes-00002.jsonl');
   const lines = (await readFile(file, 'utf8')).split('\n');
   lines[3] = lines[3].replace('"policy":"random"', '"policy":"randon"');
@@ -82,14 +80,12 @@ const usage = test.macro(async (t, shard: string, message: RegExp) => {
 });
 test('--shard 3/3 is a usage error (I counts from 0)', usage, '3/3', /--shard: shard 3 of 3 does not exist: I counts from 0, so the last of 3 shards is 2\/3/);
 test('--shard x is a usage error', usage, 'x', /--shard: expected I\/N: .*\(got 'x'\)/);
-test('--shard 0/0 is a usage error', usage, '0/0', /--shard: expected I\/N/);
 test('--shard with more shards than episodes is a usage error', usage, '0/301', /--shard: 301 shards of 300 episodes would leave some empty/);
 
 test('--resume on a shard continues it from its own manifest', async (t) => {
   const { parts } = await getRuns();
   const dir = join(await getRoot(), 'resumed');
-  const first = await reverie(...command, '--shard', '1/3', '--out', dir);
-  t.is(first.code, 0, first.stderr);
+  await cp(parts[1], dir, { recursive: true });
   // Lose the last shard file and the final manifest, as a crash would.
   const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
   await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...m, complete: false, shards: [], summary: undefined }, null, 2) + '\n');
