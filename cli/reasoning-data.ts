@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import {
   ReasoningEpisodeSchema, makeReasoningContext, reasoningPolicyByName, reasoningSpecs, runReasoningEpisodes, toPromptCompletion,
-  type ReasoningEpisode,
+  type ReasoningEpisode, type ReasoningPolicy, type Written,
 } from '../actors/reasoning/index.js';
 import type { Episode } from '../actors/episode.js';
 import { DatasetError, syncDir, writeAll, writeFileAtomic } from '../environments/dataset/files.js';
@@ -24,7 +24,9 @@ import { adamw } from '../learners/graph/optim.js';
 import { Trainer } from '../learners/runtime/trainer.js';
 import { datasetBatch, parseLevels, type DatasetRow, type LevelWeight } from '../learners/reasoning/data.js';
 import { policyModel, sftLoss } from '../learners/reasoning/policy.js';
-import { SftConfig, lrAt, type ReasonerSpec, type SftConfigInput } from '../learners/reasoning/sft.js';
+import { decodeCached } from '../learners/reasoning/decode.js';
+import { SftConfig, lrAt, openReasoner, type Reasoner, type ReasonerSpec, type SftConfigInput } from '../learners/reasoning/sft.js';
+import * as ort from 'onnxruntime-node';
 import { contentHash } from '../scenarios/hash.js';
 import { loadReasoningScenario, type ReasoningScenario } from '../scenarios/reasoning/index.js';
 import { CliError, EXIT_USAGE, Output, fmt, intOption, parseOptions, peakRssMiB, pct, progress } from './common.js';
@@ -107,11 +109,22 @@ export async function runGenerateReasoning(raw: Record<string, unknown>, cmd: Co
     const saved = ReasoningFile.parse(JSON.parse(readFileSync(join(o.out, REASONING_FILE), 'utf8')));
     if (JSON.stringify(saved.levels) !== JSON.stringify(levels)) throw new DatasetError(`cannot resume ${o.out}: it was generated with --levels ${saved.levels.map((l) => `${l.level}:${l.weight}`).join(',')}; use the same levels, or --force to start over`);
   }
-  let policyImpl;
-  try {
-    policyImpl = reasoningPolicyByName(policy, ctx.task);
-  } catch (err) {
-    throw new CliError(`--policy: ${(err as Error).message}`, EXIT_USAGE);
+  let policyImpl: ReasoningPolicy;
+  let reasoner: Reasoner | undefined;
+  const ckpt = checkpointArg(policy);
+  if (ckpt) {
+    reasoner = await openReasoner(ckpt.dir);
+    if (reasoner.spec.scenario.hash !== ctx.hash) {
+      await reasoner.dispose();
+      throw new CliError(`--policy: ${ckpt.dir} was trained on '${reasoner.spec.scenario.id}' (hash ${reasoner.spec.scenario.hash}), not on this '${scenario.id}' (hash ${ctx.hash})`, EXIT_USAGE);
+    }
+    policyImpl = checkpointPolicy(reasoner, ckpt.temperature, policy);
+  } else {
+    try {
+      policyImpl = reasoningPolicyByName(policy, ctx.task);
+    } catch (err) {
+      throw new CliError(`--policy: ${(err as Error).message}`, EXIT_USAGE);
+    }
   }
   const plan: DatasetPlan = { scenario: { id: scenario.id, version: scenario.version, hash: ctx.hash, family: REASONING_FAMILY }, policy, seed, episodes, shardSize };
   out.note(`generate: ${scenario.id} ${scenario.version} (${ctx.hash}) × ${policy}, levels ${levels.map((l) => `${l.level}:${l.weight}`).join(',')}, seed ${seed}, ${episodes} episodes → ${o.out}${o.resume ? ' (resume)' : ''}`);
@@ -135,6 +148,7 @@ export async function runGenerateReasoning(raw: Record<string, unknown>, cmd: Co
   } finally {
     bar.stop();
     await writer.close();
+    await reasoner?.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
   const generated = episodes - resumedFrom;
@@ -147,6 +161,58 @@ export async function runGenerateReasoning(raw: Record<string, unknown>, cmd: Co
     `wrote ${o.out}: ${episodes} reasoning episodes in ${manifest.shards.length} shard${manifest.shards.length === 1 ? '' : 's'}${resumedFrom ? ` (${resumedFrom} kept from before, ${generated} new)` : ''} in ${fmt(seconds, 2)} s`,
     ...(s ? [reasoningSummaryText(s)] : []),
   ].join('\n'));
+}
+
+/** `DIR` (greedy), `DIR#sample` (temperature 1) or `DIR#sample:T` when DIR holds a reasoner run (reasoner.json); else null. */
+function checkpointArg(arg: string): { dir: string; temperature: number } | null {
+  const m = /^(.*?)(?:#sample(?::([0-9.]+))?)?$/.exec(arg);
+  const dir = m?.[1] ?? arg;
+  if (!existsSync(join(dir, 'reasoner.json'))) return null;
+  const temperature = arg.includes('#sample') ? Number(m?.[2] ?? 1) : 0;
+  if (!(temperature >= 0)) throw new CliError(`--policy: '${arg}': the temperature after #sample: must be a number ≥ 0`, EXIT_USAGE);
+  return { dir, temperature };
+}
+
+/**
+ * A trained reasoner (learners/reasoning) as an actors' `ReasoningPolicy`: one tick writes every
+ * waiting episode's whole completion with the KV-cache decoder (one seeded stream per episode, so
+ * a completion does not depend on its batch), then one full-model run scores the written tokens:
+ * `logProbs` are log softmax(logits / T) of each token (T = 1 when greedy). A completion that
+ * fills the model's context ends the episode (`end`).
+ */
+export function checkpointPolicy(reasoner: Reasoner, temperature: number, name: string): ReasoningPolicy {
+  const { spec, task } = reasoner;
+  const seq = spec.contextLength;
+  const { eos, pad } = task.tokenizer;
+  const kv = reasoner.kv;
+  if (!kv) throw new Error('checkpointPolicy: the reasoner was opened without its KV-cache model');
+  return {
+    name,
+    async write(requests): Promise<Written[]> {
+      if (requests.some((r) => r.written.length > 0)) throw new Error(`policy '${name}' writes whole completions; it was asked to continue one`);
+      const prompts = requests.map((r) => r.problem.prompt);
+      const out = await decodeCached(kv.session, kv.cache, prompts, { seq, eos, pad, temperature, rngs: requests.map((r) => r.rng), maxNewTokens: Math.min(...requests.map((r) => r.budget)) });
+      const tokens = new BigInt64Array(requests.length * seq).fill(BigInt(pad));
+      out.forEach((d, b) => [...prompts[b], ...d.completion].slice(0, seq).forEach((t, k) => (tokens[b * seq + k] = BigInt(t))));
+      const run = await reasoner.session.run({ tokens: new ort.Tensor('int64', tokens, [requests.length, seq]) }, ['logits']);
+      const logits = run.logits.data as Float32Array;
+      const vocab = logits.length / (requests.length * seq);
+      const t = temperature > 0 ? temperature : 1;
+      const written = out.map((d, b) => {
+        const logProbs = d.completion.map((tok, k) => {
+          const row = logits.subarray((b * seq + prompts[b].length + k - 1) * vocab, (b * seq + prompts[b].length + k) * vocab);
+          let max = -Infinity;
+          for (const x of row) max = Math.max(max, x / t);
+          let sum = 0;
+          for (const x of row) sum += Math.exp(x / t - max);
+          return row[tok] / t - max - Math.log(sum);
+        });
+        return { tokens: d.completion, logProbs, ...(d.stop === 'context' ? { end: true } : {}) };
+      });
+      run.logits.dispose();
+      return written;
+    },
+  };
 }
 
 /** Streams a reasoning dataset's episodes (shards' sha256 checked; every line against ReasoningEpisodeSchema). */

@@ -71,8 +71,20 @@ test('generate → inspect → export → train --data: a reasoning dataset end 
   const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.is(metrics.length, 3);
   t.true(metrics[2].loss < metrics[0].loss, `loss ${metrics[0].loss} → ${metrics[2].loss}`);
-  const ev = await reverie('eval', '--scenario', 'addition', '--policy', out, '--episodes', '4', '--levels', '1', '--json');
-  t.is(ev.code, 0, ev.stderr);
+
+  // the trained checkpoint as the behaviour policy: sampled completions with log-probs, batch-independent
+  const byModel = (k: string, d: string) => reverie('generate', '--scenario', 'addition', '--policy', `${out}#sample`, '--episodes', '6', '--levels', '1', '--concurrency', k, '--out', join(dir, d));
+  const m1 = await byModel('1', 'm1');
+  t.is(m1.code, 0, m1.stderr);
+  t.is((await byModel('6', 'm6')).code, 0);
+  t.deepEqual(await files(join(dir, 'm6')), await files(join(dir, 'm1')));
+  const sampled = readFileSync(join(dir, 'm1', 'episodes-00000.jsonl'), 'utf8').trim().split('\n').map((l) => ReasoningEpisodeSchema.parse(JSON.parse(l)));
+  for (const ep of sampled) {
+    t.is(ep.policy, `${out}#sample`);
+    t.is(ep.logProbs?.length, ep.tokens.length - ep.promptLength);
+    t.true(ep.logProbs!.every((x) => x <= 0 && Number.isFinite(x)));
+    t.true(ep.stop === 'eos' || ep.stop === 'length');
+  }
 });
 
 test('an interrupted reasoning generation resumes to the same bytes; other levels are refused', async (t) => {
