@@ -177,7 +177,12 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
       scenario: o.scenario ?? null, capacity: (o.workers || 1) * (o.concurrency ?? 32),
     };
     const hello = await new Promise<HelloReply>((resolve, reject) => {
-      sessionClient.Hello(req, authMetadata(new grpc.Metadata(), o.token), deadline(), (err: grpc.ServiceError | null, r?: HelloReply) => (err ? reject(err) : resolve(r!)));
+      sessionClient.Hello(req, authMetadata(new grpc.Metadata(), o.token), deadline(), (err: grpc.ServiceError | null, r?: HelloReply) => {
+        // a version or scenario mismatch at Hello would only repeat (later FAILED_PRECONDITIONs, e.g. an actor id a restarted learner forgot, are retried)
+        if (err?.code === grpc.status.FAILED_PRECONDITION) reject(new RemoteActorError(err.code, `the learner at ${o.connect} refused this actor: ${err.details}`));
+        else if (err) reject(err);
+        else resolve(r!);
+      });
     });
     if (hello.protocolVersion !== PROTOCOL_VERSION) throw new RemoteActorError(grpc.status.FAILED_PRECONDITION, `protocol version: this actor speaks ${PROTOCOL_VERSION}, the learner ${hello.protocolVersion}`);
     let scenario: Scenario;

@@ -45,6 +45,8 @@ export interface RemoteSourceOptions extends SourceOptions {
   readonly maxRows?: number;
   /** HTTP/2 keepalive ping interval (ms, default 10000; a peer that does not answer within 10 s more is dropped). */
   readonly keepaliveMs?: number;
+  /** An actor that said Hello but opened no Experience stream within this is forgotten (ms, default 60000). */
+  readonly helloTtlMs?: number;
   /** Where the learner says what happens (actors joining and leaving, refusals). */
   readonly log?: (line: string) => void;
 }
@@ -127,6 +129,7 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
   const chunkSize = opts.chunkSize === undefined ? undefined : positiveInt('chunkSize', opts.chunkSize, 1);
   const keepaliveMs = positiveInt('keepaliveMs', opts.keepaliveMs, 10_000);
   const maxWaitMs = opts.maxWaitMs ?? 1;
+  const helloTtlMs = positiveInt('helloTtlMs', opts.helloTtlMs, 60_000);
   const { host, port: wantPort } = parseAddress(opts.listen, 'listen');
   checkListen(host, opts.token);
   const checkToken = tokenChecker(opts.token);
@@ -272,6 +275,8 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
         }
         const id = `actor-${++nextActor}`;
         actors.set(id, { id, name: m.name || '(unnamed)', peer: call.getPeer(), since: performance.now(), play: null, slots: 0, inflight: new Map(), episodes: 0 });
+        // a Hello never followed by an Experience stream is forgotten (no unbounded growth from callers that only say hello)
+        setTimeout(() => { if (actors.get(id)?.play === null) actors.delete(id); }, helloTtlMs).unref();
         log(`learner: actor ${id} (${m.name || 'unnamed'}, ${call.getPeer()}) said hello`);
         cb(null, {
           protocolVersion: PROTOCOL_VERSION, actorId: id, scenario: scenarioRef, scenarioJson, encoder: opts.encoder,

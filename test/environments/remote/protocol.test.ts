@@ -1,0 +1,205 @@
+// The learner's boundary: handshake mismatches are FAILED_PRECONDITION naming both versions,
+// malformed messages INVALID_ARGUMENT saying what was wrong, oversize ones RESOURCE_EXHAUSTED, and
+// 1,000 malformed messages leave the learner serving with nothing of them in what it collects.
+import test from 'ava';
+import * as grpc from '@grpc/grpc-js';
+import { Rng } from '../../../scenarios/random.js';
+import { createInProcessSource } from '../../../environments/online/in-process.js';
+import type { EpisodeRequest, Trajectory } from '../../../environments/online/types.js';
+import { RemoteActorError, backoffMs, runRemoteActor } from '../../../environments/remote/actor.js';
+import { toTrajectoryMsg } from '../../../environments/remote/messages.js';
+import { clientConstructors, type ActorMessage, type LearnerMessage, type WorkMsg } from '../../../environments/remote/proto.js';
+import { DIMS, SCENARIO, SCENARIO_REF, hello, metadata, rawBidi, rawClient, rawUnary, startLearner, zeroInfer, type Outcome } from './helpers/learner.js';
+
+const { INVALID_ARGUMENT, FAILED_PRECONDITION, RESOURCE_EXHAUSTED, OK } = grpc.status;
+
+function requests(n: number): EpisodeRequest[] {
+  return Array.from({ length: n }, (_, i) => ({ seed: 40 + i, actionSeed: 500 + i }));
+}
+
+test('handshake: protocol or scenario mismatch → FAILED_PRECONDITION naming both versions; streams before Hello are refused', async (t) => {
+  t.timeout(30_000);
+  const source = await startLearner(t);
+  const proto = await hello(source.port, { protocolVersion: 2 });
+  t.is(proto.code, FAILED_PRECONDITION);
+  t.regex(proto.details, /actor speaks 2, this learner 1/);
+  const scen = await hello(source.port, { hasScenario: true, scenario: { ...SCENARIO_REF, version: '9.9.9' } });
+  t.is(scen.code, FAILED_PRECONDITION);
+  t.regex(scen.details, new RegExp(`actor expects twenty-questions 9\\.9\\.9 .*learner trains twenty-questions ${SCENARIO_REF.version.replace(/\./g, '\\.')}`));
+  const good = await hello(source.port, { hasScenario: true, scenario: SCENARIO_REF });
+  t.is(good.code, OK, good.details);
+  t.is(good.reply?.obsSize, DIMS.obsSize);
+  t.is(good.reply?.scenario.hash, SCENARIO_REF.hash);
+
+  const raw = rawClient(source.port);
+  t.teardown(() => raw.close());
+  const noHello = await rawBidi(raw, 'Experience', 'Play', [], metadata({ actor: 'actor-999' }));
+  t.is(noHello.code, FAILED_PRECONDITION);
+  t.regex(noHello.details, /Hello first/);
+  const oldProto = await rawBidi(raw, 'Inference', 'Infer', [], metadata({ actor: good.reply!.actorId, protocol: '0' }));
+  t.is(oldProto.code, FAILED_PRECONDITION);
+  t.regex(oldProto.details, /actor speaks 0, this learner 1/);
+
+  const err = await t.throwsAsync(runRemoteActor({ connect: `127.0.0.1:${source.port}`, scenario: { ...SCENARIO_REF, hash: 'feedface' }, retry: { giveUpMs: 5000 } }));
+  t.true(err instanceof RemoteActorError);
+  t.is((err as RemoteActorError).code, FAILED_PRECONDITION);
+  t.regex(err!.message, /hash feedface.*hash [0-9a-f]{16}/);
+});
+
+test('oversize messages → RESOURCE_EXHAUSTED; the learner keeps serving', async (t) => {
+  t.timeout(30_000);
+  const source = await startLearner(t, { maxMessageBytes: 64 * 1024 });
+  const raw = rawClient(source.port);
+  t.teardown(() => raw.close());
+  const big = Buffer.alloc(64 * 1024 + 1, 7);
+  const u = await rawUnary(raw, 'Session', 'Hello', big, metadata());
+  t.is(u.code, RESOURCE_EXHAUSTED);
+  const id = (await hello(source.port)).reply!.actorId;
+  const s = await rawBidi(raw, 'Experience', 'Play', [big], metadata({ actor: id }));
+  t.is(s.code, RESOURCE_EXHAUSTED);
+  t.is((await hello(source.port)).code, OK);
+});
+
+test('actors retry an absent learner with capped, jittered backoff and give up with UNAVAILABLE when told to', async (t) => {
+  t.timeout(30_000);
+  t.deepEqual([0, 1, 2, 3, 10].map((a) => backoffMs(a, 100, 1000, 0)), [50, 100, 200, 400, 500]);
+  t.deepEqual([0, 1, 10].map((a) => backoffMs(a, 100, 1000, 0.999999).toFixed(0)), ['100', '200', '1000']);
+  // a port nothing listens on: a learner that was started and closed
+  const gone = await startLearner(t);
+  const port = gone.port;
+  await gone.close();
+  const lines: string[] = [];
+  const t0 = performance.now();
+  const err = await t.throwsAsync(runRemoteActor({ connect: `127.0.0.1:${port}`, retry: { initialMs: 50, maxMs: 200, giveUpMs: 1500 }, deadlineMs: 1000, log: (l) => lines.push(l) }));
+  t.is((err as RemoteActorError).code, grpc.status.UNAVAILABLE);
+  t.regex(err!.message, /gave up/);
+  t.true(lines.length >= 3, `retried ${lines.length} times: ${lines.join('\n')}`);
+  t.true(performance.now() - t0 < 10_000);
+});
+
+/** A trajectory message for `req` with one turn, corrupted by `how`. */
+function corrupt(req: { seed: number; actionSeed: number }, how: number): { trajectories: ReturnType<typeof toTrajectoryMsg>[]; expect: RegExp; bumpId?: boolean } {
+  const F = DIMS.obsSize;
+  const A = DIMS.numActions;
+  const base: Trajectory = {
+    seed: req.seed, actionSeed: req.actionSeed, policyVersion: 0, length: 1, obs: new Float32Array(F), mask: new Uint8Array(A).fill(1), actions: Int32Array.of(0),
+    logProbs: Float32Array.of(-1), rewards: Float32Array.of(0), terminated: true, truncated: false, finalObs: new Float32Array(F), return: 0, success: false,
+  };
+  const cases: [Partial<Trajectory> | 'none' | 'id', RegExp][] = [
+    ['none', /has 0 trajectories/],
+    [{ seed: req.seed + 1 }, /work asked for seed/],
+    [{ obs: new Float32Array(F - 1) }, /obs has \d+ bytes, expected/],
+    [{ rewards: Float32Array.of(NaN) }, /rewards\[0\] is NaN/],
+    [{ actions: Int32Array.of(A) }, /actions\[0\] is \d+, expected an action index/],
+    [{ mask: new Uint8Array(A) }, /marks invalid/],
+    [{ logProbs: Float32Array.of(0.5) }, /logProbs\[0\] is 0\.5/],
+    [{ truncated: true }, /both terminated and truncated/],
+    [{ mask: new Uint8Array(A).fill(2) }, /mask\[0\] is 2/],
+    ['id', /not assigned to this actor/],
+  ];
+  const [c, expect] = cases[how % cases.length];
+  if (c === 'none') return { trajectories: [], expect };
+  if (c === 'id') return { trajectories: [toTrajectoryMsg(base)], expect, bumpId: true };
+  return { trajectories: [toTrajectoryMsg({ ...base, ...c })], expect };
+}
+
+test('fuzz: 1,000 malformed messages (random bytes, wrong fields, oversize) are refused with the right status; the learner stays up and collects exactly the in-process trajectories', async (t) => {
+  t.timeout(120_000);
+  const zero = zeroInfer();
+  const source = await startLearner(t, { chunkSize: 1, maxMessageBytes: 256 * 1024, helloTtlMs: 2000 }, zero.infer);
+  const reqs = requests(6);
+  const want = await createInProcessSource({ scenario: SCENARIO, encoder: 'structured', concurrency: 8 }, zeroInfer().infer).collect(reqs);
+  const pending = source.collect(reqs); // no genuine actor yet: the fuzzers are the only ones that can take work
+  let settled = false;
+  void pending.finally(() => { settled = true; });
+
+  const addr = `127.0.0.1:${source.port}`;
+  const raw = rawClient(source.port);
+  const ctors = clientConstructors();
+  const experience = new ctors.Experience(addr, grpc.credentials.createInsecure());
+  const inference = new ctors.Inference(addr, grpc.credentials.createInsecure());
+  t.teardown(() => { raw.close(); experience.close(); inference.close(); });
+  const rng = Rng.from(2024);
+  const randomBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => rng.int(256)));
+  const counts = new Map<string, number>();
+  const seen = (kind: string, o: Outcome, ok: grpc.status[], why?: RegExp) => {
+    const key = `${kind}:${grpc.status[o.code]}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (!ok.includes(o.code)) t.fail(`${kind}: expected ${ok.map((c) => grpc.status[c]).join('|')}, got ${grpc.status[o.code]}: ${o.details}`);
+    if (why && !why.test(o.details)) t.fail(`${kind}: '${o.details}' does not say ${why}`);
+  };
+  const newActor = async () => (await hello(source.port)).reply!.actorId;
+
+  /** A typed Play stream that asks for one work item, answers it with a corrupted result, and reports the status. */
+  const badResult = (actor: string, how: number): Promise<Outcome & { expect: RegExp }> => new Promise((resolve) => {
+    const call = experience.Play(metadata({ actor }), { deadline: Date.now() + 10_000 }) as grpc.ClientDuplexStream<ActorMessage, LearnerMessage & { kind?: string }>;
+    let expect = /./;
+    call.on('data', (m: LearnerMessage & { kind?: string }) => {
+      if (m.kind !== 'work' || !m.work) return;
+      const w: WorkMsg = m.work;
+      const c = corrupt(w.requests[0], how);
+      expect = c.expect;
+      call.write({ kind: 'result', result: { workId: c.bumpId ? w.workId + 1000 : w.workId, trajectories: c.trajectories } });
+    });
+    call.on('status', (s: grpc.StatusObject) => resolve({ code: s.code, details: s.details, expect }));
+    call.on('error', () => {});
+    call.write({ kind: 'ready', ready: 1 });
+  });
+
+  const badInfer = (actor: string, how: number): Promise<Outcome> => new Promise((resolve) => {
+    const call = (inference as unknown as { Infer(md: grpc.Metadata, o: grpc.CallOptions): grpc.ClientDuplexStream<unknown, unknown> }).Infer(metadata({ actor }), { deadline: Date.now() + 10_000 });
+    call.on('status', (s: grpc.StatusObject) => resolve({ code: s.code, details: s.details }));
+    call.on('error', () => {});
+    call.on('data', () => {});
+    const F = DIMS.obsSize;
+    const msgs = [
+      { id: 1, rows: 0, obs: Buffer.alloc(0) },
+      { id: 1, rows: 2, obs: Buffer.alloc(F * 4) },
+      { id: 1, rows: 1, obs: Buffer.from(Float32Array.from({ length: F }, (_, i) => (i === 3 ? NaN : 0)).buffer) },
+      { id: 1, rows: 100_000, obs: Buffer.alloc(4) },
+    ];
+    call.write(msgs[how % msgs.length]);
+  });
+
+  let sent = 0;
+  for (let i = 0; sent < 1000; i++) {
+    const kind = i % 5;
+    if (i % 100 === 99) {
+      // oversize: bigger than maxMessageBytes
+      seen('oversize', await rawUnary(raw, 'Session', 'Hello', randomBytes(256 * 1024 + 1 + rng.int(1000)), metadata()), [RESOURCE_EXHAUSTED]);
+    } else if (kind === 0) {
+      seen('hello-bytes', await rawUnary(raw, 'Session', 'Hello', randomBytes(1 + rng.int(200)), metadata()), [INVALID_ARGUMENT, FAILED_PRECONDITION]);
+    } else if (kind === 1) {
+      // random bytes may happen to decode as a valid message: then the half-closed stream ends OK
+      seen('play-bytes', await rawBidi(raw, 'Experience', 'Play', [randomBytes(1 + rng.int(200))], metadata({ actor: await newActor() }), 10_000), [INVALID_ARGUMENT, OK, grpc.status.CANCELLED]);
+    } else if (kind === 2) {
+      seen('infer-bytes', await rawBidi(raw, 'Inference', 'Infer', [randomBytes(1 + rng.int(200))], metadata({ actor: await newActor() })), [INVALID_ARGUMENT]);
+    } else if (kind === 3) {
+      const o = await badResult(await newActor(), i);
+      seen('result-fields', o, [INVALID_ARGUMENT], o.expect);
+    } else {
+      seen('infer-fields', await badInfer(await newActor(), i), [INVALID_ARGUMENT], /InferRequest\.(rows|obs)/);
+    }
+    sent++;
+  }
+  t.false(settled, 'no fuzzed result completed the collect');
+  t.is(source.stats.episodes, 0, 'nothing malformed was admitted');
+  t.true(source.stats.malformed >= 700, `malformed counted: ${source.stats.malformed}`);
+  t.is(source.status().state, 'SERVING');
+
+  // a genuine actor now plays the requests: exactly what the in-process source plays
+  const abort = new AbortController();
+  t.teardown(() => abort.abort());
+  const actor = runRemoteActor({ connect: addr, signal: abort.signal, retry: { giveUpMs: 10_000 } });
+  const got = await pending;
+  t.is(got.length, want.length);
+  got.forEach((x, i) => {
+    t.is(Array.from(x.actions).join(), Array.from(want[i].actions).join(), `trajectory ${i}`);
+    t.is(x.return, want[i].return);
+    t.is(Array.from(x.obs).join(), Array.from(want[i].obs).join());
+  });
+  t.is(source.stats.episodes, 6);
+  await source.close();
+  t.is((await actor).reason, 'training is over');
+  t.log([...counts].map(([k, v]) => `${k} ${v}`).join(', '));
+});
