@@ -64,6 +64,8 @@ export function registerGenerate(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ reverie generate --scenario travel-agent --policy heuristic --episodes 1000 --seed 0 --out data/travel\n  $ reverie generate --out data/travel --resume     # after an interruption\n  $ reverie generate --scenario travel-agent --episodes 1000 --shard 0/4 --out parts/0   # then 1/4, 2/4, 3/4; reverie merge parts/* --out data/travel')
     .option('--levels <spec>', 'reasoning scenarios: difficulty levels and weights, e.g. 1:0.5,2:0.5 (default: every level equally)')
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      // The reasoning path does not write slices yet: refuse rather than write the whole run.
+      if (raw.shard !== undefined && (await isReasoningGenerate(raw))) throw new CliError('--shard: reasoning scenarios cannot be generated in shards yet; generate the dataset in one process', EXIT_USAGE);
       if (await isReasoningGenerate(raw)) return runGenerateReasoning(raw, cmd); // cli/reasoning-data.ts
       const o = parseOptions(Options, raw);
       const out = new Output(o.json);

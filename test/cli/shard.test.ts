@@ -57,12 +57,7 @@ const failure = test.macro(async (t, make: (parts: string[]) => Promise<string[]
   t.notRegex(r.stderr, /\n\s+at .*:\d+:\d+/, 'no stack trace');
 });
 test('merge refuses a missing shard', failure, async ([a, b]) => [a, b], /missing shard 2\/3 \(episodes 200–299\)/);
-test('merge refuses shards of different commands', failure, async ([a, b]) => {
-  const other = join(await getRoot(), 'other-seed');
-  const r = await reverie(...command.map((x) => (x === '2' ? '5' : x)), '--shard', '2/3', '--out', other);
-  if (r.code !== 0) throw new Error(r.stderr);
-  return [a, b, other];
-}, /different generate commands \(seed: 5 vs 2\)/);
+// Shards of different commands, duplicated or overlapping: test/environments/dataset/merge.test.ts.
 test('merge refuses a corrupted line', failure, async ([a, b, c]) => {
   const copy = join(await getRoot(), 'corrupted');
   await cp(b, copy, { recursive: true });
@@ -81,6 +76,11 @@ const usage = test.macro(async (t, shard: string, message: RegExp) => {
 test('--shard 3/3 is a usage error (I counts from 0)', usage, '3/3', /--shard: shard 3 of 3 does not exist: I counts from 0, so the last of 3 shards is 2\/3/);
 test('--shard x is a usage error', usage, 'x', /--shard: expected I\/N: .*\(got 'x'\)/);
 test('--shard with more shards than episodes is a usage error', usage, '0/301', /--shard: 301 shards of 300 episodes would leave some empty/);
+test('--shard on a reasoning scenario is refused (not sliced yet), not ignored', async (t) => {
+  const r = await reverie('generate', '--scenario', 'addition', '--policy', 'reasoner', '--episodes', '10', '--shard', '0/2', '--out', join(await getRoot(), 'never'));
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /--shard: reasoning scenarios cannot be generated in shards yet/);
+});
 
 test('--resume on a shard continues it from its own manifest', async (t) => {
   const { parts } = await getRuns();
