@@ -63,13 +63,14 @@ export function rawUnary(client: grpc.Client, service: ServiceName, method: stri
   });
 }
 
-/** Opens a bidi stream, writes `frames`, and resolves with the status the server ends it with. */
-export function rawBidi(client: grpc.Client, service: ServiceName, method: string, frames: Buffer[], md: grpc.Metadata, timeoutMs = 10_000): Promise<Outcome> {
+/** Opens a stream, writes `frames` (then half-closes it with `end`), and resolves with the status the server ends it with. */
+export function rawBidi(client: grpc.Client, service: ServiceName, method: string, frames: Buffer[], md: grpc.Metadata, timeoutMs = 10_000, end = false): Promise<Outcome> {
   return new Promise((resolve) => {
     const call = client.makeBidiStreamRequest(methodPath(service, method), identity, identity, md, { deadline: Date.now() + timeoutMs });
     call.on('data', () => {});
     call.on('status', (s: grpc.StatusObject) => resolve({ code: s.code, details: s.details }));
     call.on('error', () => {});
     for (const f of frames) call.write(f);
+    if (end) call.end();
   });
 }
