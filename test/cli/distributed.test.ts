@@ -3,7 +3,7 @@
 // what it started.
 import test from 'ava';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { json, start, tmp, type CliResult } from '../e2e/helpers/cli.js';
 
@@ -43,15 +43,23 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms); })]).finally(() => clearTimeout(timer));
 }
 
-test('learner + 2 actors processes train PPO end to end on 127.0.0.1 and write a checkpoint; the actors exit 0 when told', async (t) => {
+test('learner + 2 actors processes (token file) train PPO end to end on 127.0.0.1: a checkpoint, the same episodes as `train`; a wrong token exits 1; the actors exit 0 when told', async (t) => {
   t.timeout(120_000);
   const keep = reaper(t);
-  const out = join(await tmp('reverie-dist-'), 'ppo');
-  const learner = start(['learner', '--algo', 'ppo', '--scenario', 'twenty-questions', '--listen', '127.0.0.1:0', '--episodes', '32', '--out', out, '--config', SMALL, '--eval-every', '0', '--json']);
+  const dir = await tmp('reverie-dist-');
+  const out = join(dir, 'ppo');
+  writeFileSync(join(dir, 'token'), 'sesame\n');
+  writeFileSync(join(dir, 'wrong'), 'open sesame\n');
+  const learner = start(['learner', '--algo', 'ppo', '--scenario', 'twenty-questions', '--listen', '127.0.0.1:0', '--episodes', '32', '--out', out, '--config', SMALL, '--eval-every', '0', '--token-file', join(dir, 'token'), '--json']);
   keep(learner.child);
   const port = await learnerPort(learner.child);
-  const actors = [0, 1].map((k) => start(['actors', '--connect', `127.0.0.1:${port}`, '--workers', String(k), '--name', `actor-${k}`, '--give-up-after', '30', '--json']));
+  const intruder = start(['actors', '--connect', `127.0.0.1:${port}`, '--token-file', join(dir, 'wrong'), '--json']);
+  keep(intruder.child);
+  const actors = [0, 1].map((k) => start(['actors', '--connect', `127.0.0.1:${port}`, '--workers', String(k), '--name', `actor-${k}`, '--give-up-after', '30', '--token-file', join(dir, 'token'), '--json']));
   for (const a of actors) keep(a.child);
+  const bad = await within(intruder.done, 30_000, 'actor with a wrong token');
+  t.is(bad.code, 1, bad.stderr);
+  t.regex(bad.stderr, /UNAUTHENTICATED: wrong token/);
   const l: CliResult = await within(learner.done, 90_000, 'learner');
   t.is(l.code, 0, l.stderr);
   const r = json(l);
@@ -60,6 +68,7 @@ test('learner + 2 actors processes train PPO end to end on 127.0.0.1 and write a
   t.is(r.iterations, 2);
   t.is(r.remote.episodes, 32);
   t.is(r.remote.malformed, 0);
+  t.true(r.remote.unauthenticated >= 1);
   for (const f of ['policy.json', 'policy.onnx', 'trainer.ckpt', 'online.json', 'metrics.jsonl']) t.true(existsSync(join(out, f)), f);
   t.is(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
   const done = await within(Promise.all(actors.map((a) => a.done)), 20_000, 'actors');
@@ -71,6 +80,13 @@ test('learner + 2 actors processes train PPO end to end on 127.0.0.1 and write a
     played += j.episodes as number;
   }
   t.is(played, 32, 'every admitted episode was played by one of the two actors');
+
+  // the same command in one process plays the same episodes (same sampler, same action streams)
+  const single = join(dir, 'single');
+  const s = await within(start(['train', '--algo', 'ppo', '--scenario', 'twenty-questions', '--episodes', '32', '--out', single, '--config', SMALL, '--eval-every', '0', '--json']).done, 60_000, 'train');
+  t.is(s.code, 0, s.stderr);
+  const returns = (d: string) => readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { return_mean: number }).return_mean);
+  t.deepEqual(returns(out), returns(single));
 });
 
 test('learner: a non-loopback listen address without a token is refused at start; the token file and TLS options are checked', async (t) => {
