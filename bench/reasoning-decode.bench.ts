@@ -4,7 +4,7 @@
 // the same batch, with and without a KV cache, in one run. PyTorch's logits are checked against
 // Reverie's first (max abs diff printed), and the tokens both decode are compared.
 //
-//   npm run bench -- reasoning-decode                         trains a small reasoner first (~1 min)
+//   npm run bench -- reasoning-decode                         trains a small reasoner first (1-2 min)
 //   REVERIE_BENCH_REASONER=/tmp/rsft/full2 npm run bench -- reasoning-decode
 //   node dist/bench/reasoning-decode.bench.js --dir DIR --batches 1,16,128 --threads 2 --min-tokens 2000
 //
@@ -61,8 +61,8 @@ try {
   let dir = a.dir;
   if (!dir) {
     dir = join(scratch, 'reasoner');
-    log(`# training a reasoner for the benchmark (addition level 1, 300 steps, context 128) in ${dir}; pass --dir or REVERIE_BENCH_REASONER to use one`);
-    await runSft({ scenario: 'addition', out: dir, policy: { dModel: 128, heads: 4, layers: 2, seq: 128 }, steps: 300, batchSize: 32, lr: 2e-3, warmup: 30, threads, logEvery: 100 });
+    log(`# training a reasoner for the benchmark (addition level 1, 150 steps of 16, context 128) in ${dir}; pass --dir or REVERIE_BENCH_REASONER to use one`);
+    await runSft({ scenario: 'addition', out: dir, policy: { dModel: 128, heads: 4, layers: 2, seq: 128 }, steps: 150, batchSize: 16, lr: 2e-3, warmup: 20, threads, logEvery: 50 });
   }
   const reasoner = await openReasoner(dir, { threads });
   const { task, spec } = reasoner;
