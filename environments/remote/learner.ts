@@ -23,6 +23,8 @@ import {
 export const PROTOCOL_HEADER = 'reverie-protocol';
 export const ACTOR_HEADER = 'reverie-actor';
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Inference requests one stream may have waiting for logits (an actor has one per work item it plays). */
+export const MAX_INFER_INFLIGHT = 16;
 
 export interface RemoteSourceOptions extends SourceOptions {
   /** HOST:PORT to listen on (port 0: a free one, see `port`). Without `token`, loopback only. */
@@ -300,6 +302,8 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
       const ch = new MessageChannel();
       seed.attach(ch.port1);
       let open = true;
+      // requests waiting for logits: bounded, so a caller that does not wait for answers cannot grow the learner's queue
+      let inflight = 0;
       const end = () => {
         if (!open) return;
         open = false;
@@ -316,6 +320,7 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
           end();
           return;
         }
+        inflight--;
         call.write({ id: r.id, logits: bytes(r.logits), policyVersion: r.version });
       });
       call.on('data', (m: InferRequestMsg) => {
@@ -323,6 +328,8 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
         try {
           if (isMalformed(m)) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, m[MALFORMED]);
           const obs = checkInferRequest(m, dims.obsSize, maxRows);
+          if (inflight >= MAX_INFER_INFLIGHT) throw new ProtocolError(grpc.status.RESOURCE_EXHAUSTED, `more than ${MAX_INFER_INFLIGHT} inference requests waiting for logits on one stream; wait for the answers`);
+          inflight++;
           const req: InferRequest = { id: m.id, rows: m.rows, obs };
           ch.port2.postMessage(req, [obs.buffer as ArrayBuffer]);
         } catch (err) {

@@ -1,11 +1,13 @@
 // The remote source (learner + actors over gRPC on 127.0.0.1) plays the same trajectories as the
 // in-process source for the same requests and weights, whatever actor took which work item.
 import test from 'ava';
+import * as grpc from '@grpc/grpc-js';
 import { getScenario } from '../../../scenarios/registry.js';
 import { makeContext } from '../../../actors/context.js';
 import { makeEncoder } from '../../../environments/encoding/index.js';
 import { createInProcessSource } from '../../../environments/online/in-process.js';
-import type { EpisodeRequest, Trajectory } from '../../../environments/online/types.js';
+import type { EpisodeRequest, InferFn, Trajectory } from '../../../environments/online/types.js';
+import { clientConstructors, type StatusReply } from '../../../environments/remote/proto.js';
 import { createRemoteSource } from '../../../environments/remote/learner.js';
 import { runRemoteActor } from '../../../environments/remote/actor.js';
 import { mlpModel, sessionInfer } from '../helpers/online-model.js';
@@ -60,4 +62,42 @@ test('remote source with 2 actors = in-process source on fixed requests (twenty-
   const results = await Promise.all(actors);
   t.true(results.every((r) => r.reason === 'training is over'), results.map((r) => r.reason).join());
   t.is(results.reduce((s, r) => s + r.episodes, 0), 30);
+});
+
+test('local-copies actors get the model from Policy.Watch and play the in-process trajectories; Status.Get reports the actors and counts', async (t) => {
+  t.timeout(60_000);
+  const scenario = getScenario('teacher');
+  const ctx = makeContext(scenario);
+  const F = makeEncoder('structured', ctx).size;
+  const model = mlpModel(F, ctx.actions.length, { hidden: [8], seed: 5 });
+  const local = await sessionInfer(model, 2);
+  const reqs = requests(8, 40);
+  const want = await createInProcessSource({ scenario, encoder: 'structured', concurrency: 4 }, local.infer).collect(reqs);
+  const never: InferFn = () => Promise.reject(new Error('local copies do not ask the learner for logits'));
+  const source = await createRemoteSource({ scenario, encoder: 'structured', concurrency: 4, listen: '127.0.0.1:0', token: 't0ken' }, never);
+  const abort = new AbortController();
+  t.teardown(async () => {
+    abort.abort();
+    await source.close();
+    await local.release();
+  });
+  await source.publish(2, model);
+  const actor = runRemoteActor({ connect: `127.0.0.1:${source.port}`, token: 't0ken', source: 'local', workers: 1, signal: abort.signal, retry: { giveUpMs: 20_000 } });
+  same(t, await source.collect(reqs), want);
+  t.is(source.stats.seed.calls, 0, 'no forward on the learner');
+
+  const client = new (clientConstructors().Status)(`127.0.0.1:${source.port}`, grpc.credentials.createInsecure());
+  t.teardown(() => client.close());
+  const md = new grpc.Metadata();
+  md.set('authorization', 'Bearer t0ken');
+  const st = await new Promise<StatusReply>((resolve, reject) => client.Get({}, md, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, r?: StatusReply) => (err ? reject(err) : resolve(r!))));
+  t.is(st.state, 'SERVING');
+  t.is(st.policyVersion, 2);
+  t.is(st.episodes, 8);
+  t.is(st.scenario?.id, 'teacher');
+  t.is(st.actors.length, 1);
+  t.is(st.actors[0].episodes, 8);
+  t.true(st.uptimeS > 0 && st.episodesPerS > 0);
+  await source.close();
+  t.is((await actor).reason, 'training is over');
 });

@@ -203,3 +203,59 @@ test('fuzz: 1,000 malformed messages (random bytes, wrong fields, oversize) are 
   t.is((await actor).reason, 'training is over');
   t.log([...counts].map(([k, v]) => `${k} ${v}`).join(', '));
 });
+
+test('backpressure: an actor gets no more work than its credits; credits over the bound, and inference requests that do not wait for answers, are refused', async (t) => {
+  t.timeout(30_000);
+  const source = await startLearner(t, { chunkSize: 1, maxSlots: 2 });
+  const pending = source.collect(requests(5));
+  void pending.catch(() => undefined);
+  const addr = `127.0.0.1:${source.port}`;
+  const ctors = clientConstructors();
+  const experience = new ctors.Experience(addr, grpc.credentials.createInsecure());
+  const inference = new ctors.Inference(addr, grpc.credentials.createInsecure());
+  t.teardown(() => { experience.close(); inference.close(); });
+  const actor = (await hello(source.port)).reply!.actorId;
+  const call = experience.Play(metadata({ actor })) as grpc.ClientDuplexStream<ActorMessage, LearnerMessage & { kind?: string }>;
+  const works: WorkMsg[] = [];
+  call.on('data', (m: LearnerMessage & { kind?: string }) => { if (m.kind === 'work' && m.work) works.push(m.work); });
+  call.on('error', () => {});
+  call.write({ kind: 'ready', ready: 1 });
+  await new Promise((r) => setTimeout(r, 300));
+  t.is(works.length, 1, 'one credit, one work item (4 more wait in the learner\'s queue)');
+  call.write({ kind: 'ready', ready: 5 });
+  const refused = await new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+  t.is(refused.code, INVALID_ARGUMENT);
+  t.regex(refused.details, /ready must be an integer in \[0, 2\]/);
+  t.is(source.stats.reassigned, 1, 'the refused actor\'s work item went back to the queue');
+
+  // a forward that never answers: every request stays in flight
+  const stuck = await startLearner(t, {}, () => new Promise(() => {}));
+  const stuckInference = new ctors.Inference(`127.0.0.1:${stuck.port}`, grpc.credentials.createInsecure());
+  t.teardown(() => stuckInference.close());
+  const id3 = (await hello(stuck.port)).reply!.actorId;
+  const call3 = (stuckInference as unknown as { Infer(md: grpc.Metadata): grpc.ClientDuplexStream<unknown, unknown> }).Infer(metadata({ actor: id3 }));
+  call3.on('error', () => {});
+  const st = new Promise<grpc.StatusObject>((resolve) => call3.on('status', resolve));
+  for (let i = 0; i < 20; i++) call3.write({ id: i, rows: 1, obs: Buffer.alloc(DIMS.obsSize * 4) });
+  const s3 = await st;
+  t.is(s3.code, RESOURCE_EXHAUSTED);
+  t.regex(s3.details, /more than 16 inference requests/);
+});
+
+test('policy-version lag: a result older than maxLag is refused and its requests are played again with the current policy', async (t) => {
+  t.timeout(30_000);
+  let version = 0;
+  const infer = (_obs: Float32Array, n: number) => Promise.resolve({ logits: new Float32Array(n * DIMS.numActions), version });
+  const source = await startLearner(t, { maxLag: 1, chunkSize: 2 }, infer);
+  await source.publish(3, new Uint8Array(1));
+  const abort = new AbortController();
+  t.teardown(() => abort.abort());
+  const lines: string[] = [];
+  void runRemoteActor({ connect: `127.0.0.1:${source.port}`, signal: abort.signal, log: (l) => lines.push(l) });
+  // the forward still answers with version 0 for a while: lag 3 > 1
+  setTimeout(() => { version = 3; }, 400);
+  const got = await source.collect(requests(4));
+  t.true(got.every((x) => x.policyVersion === 3), got.map((x) => x.policyVersion).join());
+  t.true(source.stats.refusedResults >= 1, `refused ${source.stats.refusedResults}`);
+  t.true(lines.some((l) => /refused work \d+: played with policy version 0, the learner is at 3/.test(l)), lines.join('\n'));
+});
