@@ -205,12 +205,17 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
 
     return await new Promise<string>((resolve, reject) => {
       let finished = false;
+      const onAbort = () => finish(null, 'aborted');
       const finish = (err: unknown, done?: string) => {
         if (finished) return;
         finished = true;
+        o.signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(done!);
       };
+      // aborted (SIGTERM): stop now; the learner hands this actor's unfinished work to the others
+      if (o.signal?.aborted) return finish(null, 'aborted');
+      o.signal?.addEventListener('abort', onAbort, { once: true });
       const sopts = { scenario, encoder: hello.encoder as EncoderKind, concurrency: o.concurrency ?? hello.concurrency };
       const mode = o.source ?? 'central';
       if (mode === 'local') {

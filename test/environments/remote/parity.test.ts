@@ -101,3 +101,40 @@ test('local-copies actors get the model from Policy.Watch and play the in-proces
   await source.close();
   t.is((await actor).reason, 'training is over');
 });
+
+test('an actor that stops mid-episode: its work goes to another actor, nothing half-played is returned, and the collect equals the in-process one', async (t) => {
+  t.timeout(60_000);
+  const scenario = getScenario('twenty-questions');
+  const ctx = makeContext(scenario);
+  const F = makeEncoder('structured', ctx).size;
+  const model = mlpModel(F, ctx.actions.length, { hidden: [16], seed: 9 });
+  const local = await sessionInfer(model, 1);
+  const remote = await sessionInfer(model, 1);
+  const reqs = requests(8, 700);
+  const want = await createInProcessSource({ scenario, encoder: 'structured', concurrency: 4 }, local.infer).collect(reqs);
+  // a slow forward, so the first actor is surely in the middle of its episodes when it stops
+  const slow: InferFn = async (obs, rows) => {
+    await new Promise((r) => setTimeout(r, 15));
+    return remote.infer(obs, rows);
+  };
+  const source = await createRemoteSource({ scenario, encoder: 'structured', concurrency: 4, listen: '127.0.0.1:0', chunkSize: 4 }, slow);
+  const first = new AbortController();
+  const second = new AbortController();
+  t.teardown(async () => {
+    first.abort();
+    second.abort();
+    await source.close();
+    await local.release();
+    await remote.release();
+  });
+  await source.publish(1, model);
+  const a = runRemoteActor({ connect: `127.0.0.1:${source.port}`, name: 'quitter', signal: first.signal });
+  const collecting = source.collect(reqs);
+  while (source.stats.seed.rows < 6) await new Promise((r) => setTimeout(r, 10));
+  first.abort();
+  t.is((await a).reason, 'aborted');
+  t.is(source.stats.episodes, 0, 'nothing of the stopped actor was admitted');
+  void runRemoteActor({ connect: `127.0.0.1:${source.port}`, name: 'finisher', signal: second.signal });
+  same(t, await collecting, want);
+  t.true(source.stats.reassigned >= 1, `reassigned ${source.stats.reassigned}`);
+});
