@@ -112,7 +112,7 @@ export function registerTrain(program: Command): void {
     .option('-a, --algo <name>', `algorithm: ${ALGORITHMS.join(', ')} (offline, need --data); ${ONLINE_ALGORITHMS.join(', ')} (online, need --scenario and --episodes)`)
     .option('-d, --data <dir>', 'offline: dataset directory (from `reverie generate`)')
     .option('-n, --episodes <n>', 'online: training episodes')
-    .option('--init <dir>', 'online: start from this policy checkpoint (e.g. an ILQL one): its scores stay as a frozen base the trained logits are added to')
+    .option('--init <dir>', 'online: start from this policy checkpoint (e.g. an ILQL one): its scores stay as a frozen base the trained logits are added to; grpo on a reasoning scenario: the SFT run to start from (required)')
     .option('-w, --workers <w>', 'online: Piscina rollout workers; 0 = play in this process (default 0)')
     .option('--source <kind>', 'online, with --workers ≥ 1: central (the learner batches every worker\'s decisions) or local (workers run the published model)', 'central')
     .option('--eval-every <n>', 'online: iterations between evaluations on held-out seeds, and one at the end (0: none; default 10)')
