@@ -216,7 +216,8 @@ test('a proxy cuts every actor connection mid-stream: the actors reconnect throu
   t.is(source.stats.malformed, 0);
   t.true(lines.some((l) => /left with \d+ unfinished work item/.test(l)), lines.join('\n'));
   for (const log of actorLogs) t.true(log.some((l) => /retrying in \d/.test(l)), log.join('\n'));
-  t.true(px.connections >= 4, `connections through the proxy: ${px.connections}`);
+  // grpc-js shares one TCP connection between channels to the same address in a process: 1 before the cut, at least 1 after
+  t.true(px.connections >= 2, `connections through the proxy: ${px.connections}`);
   // after the cut both actors are back and the next collect uses them
   await within(source.waitForActors(2), 20_000, 'two actors again');
   same(t, await within(source.collect(more), 30_000, 'a collect after the cut'), want.slice(reqs.length));
