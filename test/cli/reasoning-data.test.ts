@@ -118,6 +118,9 @@ test('reasoning usage errors name the option', async (t) => {
   const policy = await reverie('generate', '--scenario', 'addition', '--policy', 'heuristic', '--episodes', '3', '--out', join(dir, 'b'));
   t.is(policy.code, 2);
   t.regex(policy.stderr, /--policy: unknown reasoning policy 'heuristic'/);
+  const shard = await reverie('generate', '--scenario', 'addition', '--episodes', '3', '--shard', '0/2', '--out', join(dir, 's'));
+  t.is(shard.code, 2);
+  t.regex(shard.stderr, /--shard: .*reasoning/);
   const dialogue = join(dir, 'dialogue');
   t.is((await reverie('generate', '--scenario', 'teacher', '--episodes', '3', '--workers', '1', '--out', dialogue)).code, 0);
   const sft = await reverie('train', '--algo', 'sft', '--scenario', 'addition', '--data', dialogue, '--out', join(dir, 'c'));
