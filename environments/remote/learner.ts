@@ -39,7 +39,7 @@ export interface RemoteSourceOptions extends SourceOptions {
   readonly maxMessageBytes?: number;
   /** Longest an actor's inference request waits for the others' before the forward runs without them (ms, default 1). */
   readonly maxWaitMs?: number;
-  /** Requests per work item (default: the collect split into 2 items per connected actor, at most 32). */
+  /** Requests per work item (default: the collect split into 2 items per connected actor, at most 32; never more than a Result message of maxMessageBytes holds). */
   readonly chunkSize?: number;
   /** Work items an actor may hold at once (default 4). */
   readonly maxSlots?: number;
@@ -139,6 +139,11 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
   const dims = { obsSize: encoder.size, numActions: ctx.actions.length };
   const scenarioRef: ScenarioRef = { id: ctx.scenario.id, version: ctx.scenario.version, hash: ctx.hash };
   const scenarioJson = JSON.stringify(opts.scenario);
+  // the largest Result message a work item of n episodes can make: chunks are cut so that it fits
+  const T = ctx.scenario.maxTurns;
+  const episodeBytes = T * (dims.obsSize * 4 + dims.numActions + 12) + dims.obsSize * 4 + 128;
+  const fits = Math.floor((maxMessageBytes * 0.9) / episodeBytes);
+  if (fits < 1) throw new RangeError(`options.maxMessageBytes ${maxMessageBytes} is too small for one episode of ${ctx.scenario.id} (up to ${episodeBytes} bytes: ${T} turns of ${dims.obsSize} features); raise it`);
 
   const seed = new SeedServer(infer, dims.obsSize, dims.numActions, maxWaitMs);
   const stats: RemoteStats = { episodes: 0, refusedResults: 0, reassigned: 0, malformed: 0, unauthenticated: 0, seed: seed.stats };
@@ -462,7 +467,7 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
       return new Promise<Trajectory[]>((resolve, reject) => {
         const c: Collect = { requests, results: new Array(requests.length), remaining: requests.length, resolve, reject, done: false };
         collects.add(c);
-        const size = chunkSize ?? Math.min(32, Math.max(1, Math.ceil(requests.length / Math.max(1, 2 * playing().length))));
+        const size = Math.min(fits, chunkSize ?? Math.min(32, Math.max(1, Math.ceil(requests.length / Math.max(1, 2 * playing().length)))));
         for (let start = 0; start < requests.length; start += size) {
           const indices = Array.from({ length: Math.min(size, requests.length - start) }, (_, k) => start + k);
           queue.push({ id: ++nextWork, collect: c, indices });

@@ -220,6 +220,7 @@ test('backpressure: an actor gets no more work than its credits; credits over th
   call.on('data', (m: LearnerMessage & { kind?: string }) => { if (m.kind === 'work' && m.work) works.push(m.work); });
   call.on('error', () => {});
   call.write({ kind: 'ready', ready: 1 });
+  while (works.length === 0) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 300));
   t.is(works.length, 1, 'one credit, one work item (4 more wait in the learner\'s queue)');
   call.write({ kind: 'ready', ready: 5 });
@@ -244,16 +245,16 @@ test('backpressure: an actor gets no more work than its credits; credits over th
 
 test('policy-version lag: a result older than maxLag is refused and its requests are played again with the current policy', async (t) => {
   t.timeout(30_000);
-  let version = 0;
-  const infer = (_obs: Float32Array, n: number) => Promise.resolve({ logits: new Float32Array(n * DIMS.numActions), version });
+  // the forward answers with version 0 until the learner has refused a result (lag 3 > 1), then with 3
+  let refusedYet = () => false;
+  const infer = (_obs: Float32Array, n: number) => Promise.resolve({ logits: new Float32Array(n * DIMS.numActions), version: refusedYet() ? 3 : 0 });
   const source = await startLearner(t, { maxLag: 1, chunkSize: 2 }, infer);
+  refusedYet = () => source.stats.refusedResults > 0;
   await source.publish(3, new Uint8Array(1));
   const abort = new AbortController();
   t.teardown(() => abort.abort());
   const lines: string[] = [];
   void runRemoteActor({ connect: `127.0.0.1:${source.port}`, signal: abort.signal, log: (l) => lines.push(l) });
-  // the forward still answers with version 0 for a while: lag 3 > 1
-  setTimeout(() => { version = 3; }, 400);
   const got = await source.collect(requests(4));
   t.true(got.every((x) => x.policyVersion === 3), got.map((x) => x.policyVersion).join());
   t.true(source.stats.refusedResults >= 1, `refused ${source.stats.refusedResults}`);
