@@ -302,9 +302,9 @@ export async function runSftOnDataset(input: SftConfigInput, data: string, hooks
   if (resuming) {
     const saved = JSON.parse(readFileSync(join(config.out, 'config.json'), 'utf8')) as SftConfig & { data?: typeof source };
     for (const k of ['scenario', 'policy', 'batchSize', 'dataSeed', 'seed'] as const) {
-      if (JSON.stringify(saved[k]) !== JSON.stringify(config[k])) throw new Error(`${config.out}: resuming with a different '${k}'; use another out directory or --force`);
+      if (JSON.stringify(saved[k]) !== JSON.stringify(config[k])) throw new CliError(`${config.out}: resuming with a different '${k}' (${JSON.stringify(saved[k])} saved, ${JSON.stringify(config[k])} now); use another --out or --force`, EXIT_USAGE);
     }
-    if (JSON.stringify(saved.data?.shards) !== JSON.stringify(source.shards)) throw new Error(`${config.out}: resuming on other data than ${saved.data?.dir ?? 'the scripted reasoner'}; use another out directory or --force`);
+    if (JSON.stringify(saved.data?.shards) !== JSON.stringify(source.shards)) throw new CliError(`${config.out}: resuming on other data than it was trained on (${saved.data?.dir ?? 'the scripted reasoner'}); use another --out or --force`, EXIT_USAGE);
   } else if (existsSync(metricsPath)) writeFileSync(metricsPath, '');
   writeFileSync(join(config.out, 'config.json'), JSON.stringify({ ...config, data: source }, null, 2) + '\n');
   const trainer = resuming ? await Trainer.resume(ckpt, graph, options) : await Trainer.create(graph, options);
