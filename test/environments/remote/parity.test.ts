@@ -38,7 +38,7 @@ test('remote source with 2 actors = in-process source on fixed requests (twenty-
   const reqs = requests(24);
   const want = await createInProcessSource({ scenario, encoder: 'structured', concurrency: 8 }, local.infer).collect(reqs);
 
-  const source = await createRemoteSource({ scenario, encoder: 'structured', concurrency: 4, listen: '127.0.0.1:0', chunkSize: 3 }, remote.infer);
+  const source = await createRemoteSource({ scenario, encoder: 'structured', concurrency: 4, listen: '127.0.0.1:0', chunkSize: 3, maxWaitMs: 20 }, remote.infer);
   const abort = new AbortController();
   t.teardown(async () => {
     abort.abort();
