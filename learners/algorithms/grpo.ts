@@ -23,7 +23,7 @@ export function grpo(dims: OnlineDims, rawConfig: unknown, seed: number, o: Onli
   if (config.episodesPerIteration % config.groupSize !== 0) {
     throw new ConfigError(`grpo config: episodesPerIteration (${config.episodesPerIteration}) must be a multiple of groupSize (${config.groupSize})`);
   }
-  const model = actorCritic(dims, { hidden: config.hidden, activation: config.activation, value: false, base: o.base ?? false });
+  const model = actorCritic(dims, { hidden: config.hidden, activation: config.activation, skip: config.skip, value: false, base: o.base ?? false });
   const kl = config.klCoef > 0;
 
   // ALGO LOGIC: clipped surrogate on group-normalised returns (+ k3 KL to the reference policy)

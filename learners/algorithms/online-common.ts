@@ -80,6 +80,12 @@ export interface ActorCriticOptions {
   readonly base: boolean;
   /** Scale of the policy output layer's initial weights (small: a near-uniform first policy). */
   readonly outScale?: number;
+  /**
+   * Add a linear map of the observation to each head (zero at the start): a feature that points at
+   * one action (the encoder's per-item scores, say) reaches that action's logit through one weight
+   * instead of through the hidden layers.
+   */
+  readonly skip?: boolean;
 }
 
 function dense(g: Graph, name: string, x: Tensor, out: number, init: 'default' | number): Tensor {
@@ -102,10 +108,14 @@ export function actorCritic(dims: OnlineDims, o: ActorCriticOptions): Model {
     name: 'actor_critic',
     build(g) {
       const x = g.input('x', g.dtype, ['batch', dims.obsSize]);
-      const f = dense(g, 'pi.out', trunk(g, 'pi', x, o), dims.numActions, o.base ? 0 : (o.outScale ?? 0.01));
+      const head = (name: string, out: number, init: 'default' | number) => {
+        const y = dense(g, `${name}.out`, trunk(g, name, x, o), out, init);
+        return o.skip ? y.add(dense(g, `${name}.skip`, x, out, 0)) : y;
+      };
+      const f = head('pi', dims.numActions, o.base ? 0 : (o.outScale ?? 0.01));
       const logits = o.base ? g.input('base', g.dtype, ['batch', dims.numActions]).add(f) : f;
       const out: Record<string, Tensor> = { logits };
-      if (o.value) out.value = dense(g, 'v.out', trunk(g, 'v', x, o), 1, 'default').reshape(['batch']);
+      if (o.value) out.value = head('v', 1, 'default').reshape(['batch']);
       return out;
     },
   };

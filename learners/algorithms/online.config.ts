@@ -8,6 +8,7 @@ export const OnlineBaseConfig = {
   minibatchSize: z.int().positive().default(128).describe('steps per gradient step (default 128)'),
   hidden: z.array(z.int().positive()).min(1).default([128, 128]).describe('hidden widths of the policy MLP and of the value MLP (default [128, 128])'),
   activation: z.enum(['relu', 'tanh', 'gelu']).default('tanh').describe('hidden activation (default tanh, as in most PPO baselines)'),
+  skip: z.boolean().default(false).describe('add a linear map from the observation to the logits (and the value), zero at the start, beside the MLP (default false)'),
   gamma: z.number().min(0).max(1).default(1).describe('discount (default 1: episodes are short and the return is what is evaluated)'),
   clipNorm: z.number().positive().default(0.5).describe('global gradient-norm clip (default 0.5)'),
   entCoef: z.number().nonnegative().default(0.05).describe('entropy bonus weight (default 0.05: with 0.01 the policy collapsed early on travel-agent)'),

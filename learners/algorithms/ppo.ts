@@ -28,7 +28,7 @@ export interface OnlineBuildOptions {
  */
 export function ppo(dims: OnlineDims, rawConfig: unknown, seed: number, o: OnlineBuildOptions = {}): OnlineAlgorithm {
   const config = parseOnlineConfig('ppo', PpoConfig, rawConfig);
-  const model = actorCritic(dims, { hidden: config.hidden, activation: config.activation, value: true, base: o.base ?? false });
+  const model = actorCritic(dims, { hidden: config.hidden, activation: config.activation, skip: config.skip, value: true, base: o.base ?? false });
 
   // ALGO LOGIC: clipped surrogate + value loss − entropy bonus, one compiled step
   const train = compileTrainStep(

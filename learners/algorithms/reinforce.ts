@@ -16,7 +16,7 @@ import type { OnlineBuildOptions } from './ppo.js';
 
 export function reinforce(dims: OnlineDims, rawConfig: unknown, seed: number, o: OnlineBuildOptions = {}): OnlineAlgorithm {
   const config = parseOnlineConfig('reinforce', ReinforceConfig, rawConfig);
-  const model = actorCritic(dims, { hidden: config.hidden, activation: config.activation, value: true, base: o.base ?? false });
+  const model = actorCritic(dims, { hidden: config.hidden, activation: config.activation, skip: config.skip, value: true, base: o.base ?? false });
 
   // ALGO LOGIC: score-function gradient weighted by (G − baseline), baseline by MSE
   const train = compileTrainStep(

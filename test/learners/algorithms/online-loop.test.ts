@@ -104,3 +104,20 @@ test('PPO on travel-agent for 4000 episodes beats the random policy on 300 held-
   t.log(`PPO ${trained.summary.meanReturn.toFixed(2)} [${trained.summary.returnCI95.map((v) => v.toFixed(2))}] vs random ${random.summary.meanReturn.toFixed(2)} [${random.summary.returnCI95.map((v) => v.toFixed(2))}]`);
   t.true(lo > hi);
 });
+
+test('skip: a zero-initialised linear map from the observation joins each head; the first policy is the plain one, training moves it', async (t) => {
+  const plain = ppo(dims, SMALL, 3);
+  const skip = ppo(dims, { ...SMALL, skip: true }, 3);
+  const names = skip.policy.params.map((p) => p.name);
+  t.true(names.includes('pi.skip.weight') && !plain.policy.params.some((p) => p.name.includes('skip')));
+  const x = new Float32Array(4 * dims.obsSize).map((_, i) => (i % 7) / 7);
+  const logits = async (a: OnlineAlgorithm) => {
+    const s = await DeviceSession.open(bakeParameters(a.policy.bytes, a.policy.params, new Map(a.policy.params.map((p) => [p.name, p.init]))), { device: 'cpu', threads: 1 });
+    const out = await s.run({ x: hostTensor(x, 'float32', [4, dims.obsSize]) }, ['logits']);
+    await s.dispose();
+    return Array.from(out.logits.data as Float32Array);
+  };
+  t.deepEqual(await logits(skip), await logits(plain));
+  const { params } = await run(skip, tmp(), 32);
+  t.true(Array.from(params.get('pi.skip.weight') as Float32Array).some((v) => v !== 0));
+});
