@@ -148,32 +148,35 @@ test('kill -9 of an actor process mid-collect: the other actor plays its work, e
   t.true(r.episodes >= more.length && r.episodes <= reqs.length + more.length, `the survivor played ${r.episodes}`);
 });
 
-/** A TCP proxy that forwards bytes both ways and can cut every connection it carries. */
-async function proxy(target: number): Promise<{ port: number; cuts: number; connections: number; cut(): void; close(): Promise<void> }> {
+/**
+ * A TCP proxy that forwards bytes both ways; `cut()` destroys every connection it carries (the
+ * peers see the connection close), `freeze()` silently drops whatever they send from then on
+ * (a network that went dark: only timeouts and keepalive pings can tell). New connections work.
+ */
+async function proxy(target: number): Promise<{ port: number; connections: number; cut(): void; freeze(): void; close(): Promise<void> }> {
   const live = new Set<Socket>();
-  const state = { cuts: 0, connections: 0 };
+  const frozen = new WeakSet<Socket>();
+  const state = { connections: 0 };
   const server: Server = createServer((down) => {
     state.connections++;
     const up = createConnection({ host: '127.0.0.1', port: target });
-    for (const s of [down, up]) {
-      live.add(s);
-      s.on('close', () => live.delete(s));
-      s.on('error', () => s.destroy());
+    for (const [from, to] of [[down, up], [up, down]] as const) {
+      live.add(from);
+      from.on('data', (d: Buffer) => { if (!frozen.has(from)) to.write(d); });
+      from.on('close', () => { live.delete(from); to.destroy(); });
+      from.on('error', () => from.destroy());
     }
-    down.pipe(up);
-    up.pipe(down);
-    down.on('close', () => up.destroy());
-    up.on('close', () => down.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
     port,
-    get cuts() { return state.cuts; },
     get connections() { return state.connections; },
     cut() {
-      state.cuts++;
       for (const s of live) s.destroy();
+    },
+    freeze() {
+      for (const s of live) frozen.add(s);
     },
     close: () => new Promise<void>((resolve) => {
       for (const s of live) s.destroy();
@@ -227,4 +230,40 @@ test('a proxy cuts every actor connection mid-stream: the actors reconnect throu
     t.is(r.reason, 'training is over');
     t.true(r.connections >= 2, `connections: ${r.connections}`);
   }
+});
+
+test('a proxy goes silent mid-stream (bytes dropped, connections left open): the actors time out and reconnect, the learner\'s keepalive drops the dead streams and replays their work', async (t) => {
+  t.timeout(80_000);
+  const reqs = requests(48, 1500);
+  const want = await reference(reqs);
+  const lines: string[] = [];
+  // keepalive lowered through the API (no CLI flag): a ping every 1 s, unanswered for 10 s → the stream is dropped
+  const source = await learner(t, lines, { keepaliveMs: 1000 });
+  const px = await proxy(source.port);
+  t.teardown(() => px.close());
+  const abort = new AbortController();
+  t.teardown(() => abort.abort());
+  const actorLogs: string[][] = [[], []];
+  const actors = [0, 1].map((k) => runRemoteActor({
+    connect: `127.0.0.1:${px.port}`, name: `a${k}`, signal: abort.signal, keepaliveMs: 1000, inferTimeoutMs: 3000, deadlineMs: 3000, seed: k + 1,
+    retry: { initialMs: 50, maxMs: 400, giveUpMs: 40_000 }, log: (l) => actorLogs[k].push(l),
+  }));
+  await within(source.waitForActors(2), 20_000, 'two actors');
+  const collect = source.collect(reqs);
+  let finished = false;
+  void collect.then(() => { finished = true; }, () => { finished = true; });
+  await until(() => source.status().actors.filter((a) => a.workInFlight > 0).length === 2 || finished, 20_000, 'both actors holding work');
+  t.false(finished, 'the freeze must land while the collect is in flight');
+  const t0 = Date.now();
+  px.freeze();
+  const got = await within(collect, 60_000, 'the collect after the freeze');
+  t.log(`the collect finished ${((Date.now() - t0) / 1000).toFixed(1)} s after the freeze`);
+  same(t, got, want);
+  t.true(source.stats.reassigned >= 1, `reassigned work items: ${source.stats.reassigned}`);
+  t.is(source.stats.episodes, reqs.length, 'admitted episodes = requests');
+  t.true(lines.some((l) => /left with \d+ unfinished work item/.test(l)), lines.join('\n'));
+  for (const log of actorLogs) t.true(log.some((l) => /retrying in \d/.test(l)), log.join('\n'));
+  await source.close();
+  const results = await within(Promise.all(actors), 20_000, 'the actors');
+  for (const r of results) t.is(r.reason, 'training is over');
 });
