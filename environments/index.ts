@@ -14,6 +14,8 @@ export { inspectDataset } from './dataset/inspect.js';
 export type { InspectReport } from './dataset/inspect.js';
 export { exportDataset, toChatRecord, EXPORT_FORMATS } from './dataset/export.js';
 export type { ChatRecord, ExportFormat } from './dataset/export.js';
+export { mergeDatasets } from './dataset/merge.js';
+export type { MergeOptions, MergeReport } from './dataset/merge.js';
 export { DatasetError } from './dataset/files.js';
 export { Manifest, DatasetPlan, ShardEntry, MANIFEST_FILE, SCENARIO_FILE, shardFile } from './dataset/manifest.js';
 export { evaluatePolicy } from './evaluate.js';
