@@ -4,7 +4,9 @@
 //                   episodes at once in its main thread and holds one work item) against the
 //                   in-process central inference of environments/online (createCentralSource with N
 //                   Piscina workers of K episodes each): the same forward, the same batching server
-//                   (SeedServer), N threads playing; K = 64 and K = 8
+//                   (SeedServer), N threads playing; K = 64 and K = 8; and, at K = 64, both with
+//                   the round trip hidden: 2 work items of K/2 per actor (the CLI's default holds 2)
+//                   vs 2 tick groups of K/2 per worker (createCentralSource pipelines: 2)
 //   grpc-ratio      gRPC ÷ in-process for each N and K; token ÷ plain and TLS ÷ plain (N = 2, K = 64)
 //   grpc-bytes      bytes per decision on the wire (a counting TCP proxy between 1 actor and the
 //                   learner: HTTP/2 frames, headers, pings, all of it) and the protobuf sizes of the
@@ -14,7 +16,7 @@
 // (gRPC + batching + the forward) and the process's CPU time.
 // Policy: a fixed MLP obs → 256 → 256 → actions (random weights), twenty-questions, structured encoder.
 // Each configuration is warmed up, then rounds are interleaved across configurations and the best of
-// each is kept. REVERIE_BENCH_QUICK=1 for a short smoke run.
+// each is kept (REVERIE_BENCH_ROUNDS, default 3). REVERIE_BENCH_QUICK=1 for a short smoke run.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -41,7 +43,7 @@ const note = (s: string) => process.stderr.write(s + '\n');
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const actorScript = fileURLToPath(new URL('./grpc-actor.js', import.meta.url));
 
-type Mode = 'in-process' | 'grpc' | 'grpc-token' | 'grpc-tls';
+type Mode = 'in-process' | 'grpc' | 'grpc-token' | 'grpc-tls' | 'in-process-2groups' | 'grpc-2items';
 
 interface Measure {
   seconds: number;
@@ -75,7 +77,7 @@ function requestsFor(n: number, seed: number): EpisodeRequest[] {
 }
 
 /** Starts `n` actor processes (bench/grpc-actor.ts) against a learner. */
-function startActors(connect: string, n: number, k: number, extra: { token?: string; caFile?: string } = {}): void {
+function startActors(connect: string, n: number, k: number, extra: { token?: string; caFile?: string; slots?: number } = {}): void {
   for (let i = 0; i < n; i++) {
     const child = spawn(process.execPath, [actorScript, JSON.stringify({ connect, name: `bench-${i}`, concurrency: k, slots: 1, ...extra })], { stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(child);
@@ -83,12 +85,14 @@ function startActors(connect: string, n: number, k: number, extra: { token?: str
 }
 
 async function remote(mode: Mode, actors: number, k: number, episodes: number, tls?: { cert: string; key: string; caFile: string }, listen = '127.0.0.1:0'): Promise<RemoteSource> {
+  // 2 items: each actor plays two work items of K/2 episodes at once (one steps while the other waits for logits)
+  const items = mode === 'grpc-2items' ? 2 : 1;
   const source = await createRemoteSource({
-    ...base, concurrency: k, listen, chunkSize: Math.ceil(episodes / actors), maxSlots: 1,
+    ...base, concurrency: k / items, listen, chunkSize: Math.ceil(episodes / (items * actors)), maxSlots: items, ...(items > 1 ? { maxWaitMs: 0 } : {}),
     ...(mode === 'grpc-token' ? { token: TOKEN } : {}), ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
   }, learner.infer);
   await source.publish(1, model);
-  startActors(`127.0.0.1:${source.port}`, actors, k, { ...(mode === 'grpc-token' ? { token: TOKEN } : {}), ...(tls ? { caFile: tls.caFile } : {}) });
+  startActors(`127.0.0.1:${source.port}`, actors, k / items, { slots: items,  ...(mode === 'grpc-token' ? { token: TOKEN } : {}), ...(tls ? { caFile: tls.caFile } : {}) });
   await source.waitForActors(actors);
   return source;
 }
@@ -185,6 +189,11 @@ async function main(): Promise<void> {
       const episodes = episodesFor(k);
       configs.push({ mode: 'in-process', actors: n, k, episodes, source: createCentralSource({ ...base, concurrency: k, workers: n, taskSize: Math.ceil(episodes / n) }, learner.infer) });
       configs.push({ mode: 'grpc', actors: n, k, episodes, source: await remote('grpc', n, k, episodes) });
+      if (k === 64 && n <= 2) {
+        // latency hidden the same way on both sides: two tick groups of K/2 per worker / two work items of K/2 per actor
+        configs.push({ mode: 'in-process-2groups', actors: n, k, episodes, source: createCentralSource({ ...base, concurrency: k, workers: n, taskSize: Math.ceil(episodes / n), pipelines: 2, maxWaitMs: 0 }, learner.infer) });
+        configs.push({ mode: 'grpc-2items', actors: n, k, episodes, source: await remote('grpc-2items', n, k, episodes) });
+      }
     }
   }
   const certs = quick ? null : makeCerts();
@@ -192,7 +201,7 @@ async function main(): Promise<void> {
   if (certs) configs.push({ mode: 'grpc-tls', actors: 2, k: 64, episodes: episodesFor(64), source: await remote('grpc-tls', 2, 64, episodesFor(64), certs) });
   note(`${configs.length} configurations, ${children.length} actor processes; warming up`);
   for (const c of configs) await c.source.collect(requestsFor(Math.min(2 * c.actors * c.k, c.episodes), 999));
-  const rounds = quick ? 1 : 3;
+  const rounds = quick ? 1 : Number(process.env.REVERIE_BENCH_ROUNDS ?? 3);
   for (let r = 0; r < rounds; r++) {
     for (const c of configs) {
       const m = await measure(c, requestsFor(c.episodes, 1000 + r));
@@ -214,6 +223,10 @@ async function main(): Promise<void> {
   }
   const find = (mode: Mode, n: number, k: number) => configs.find((c) => c.mode === mode && c.actors === n && c.k === k);
   for (const k of ks) for (const n of ns) emit({ bench: 'grpc-ratio', what: `gRPC ÷ in-process, ${n} actor${n > 1 ? 's' : ''}, K=${k}`, ratio: round(dps(find('grpc', n, k)!) / dps(find('in-process', n, k)!), 2), target: k >= 64 ? 0.8 : null });
+  for (const n of ns) {
+    const [a, b] = [find('grpc-2items', n, 64), find('in-process-2groups', n, 64)];
+    if (a && b) emit({ bench: 'grpc-ratio', what: `gRPC 2 work items ÷ in-process 2 tick groups, ${n} actor${n > 1 ? 's' : ''}, K=64`, ratio: round(dps(a) / dps(b), 2), target: 0.8 });
+  }
   for (const mode of ['grpc-token', 'grpc-tls'] as const) {
     const c = find(mode, 2, 64);
     if (c) emit({ bench: 'grpc-ratio', what: `${mode === 'grpc-token' ? 'token' : 'TLS'} ÷ plain, 2 actors, K=64`, ratio: round(dps(c) / dps(find('grpc', 2, 64)!), 2) });
