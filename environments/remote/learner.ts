@@ -41,7 +41,7 @@ export interface RemoteSourceOptions extends SourceOptions {
   readonly maxWaitMs?: number;
   /** Requests per work item (default: the collect split into 2 items per connected actor, at most 32; never more than a Result message of maxMessageBytes holds). */
   readonly chunkSize?: number;
-  /** Work items an actor may hold at once (default 4). */
+  /** Work items an actor may hold at once (default 4); an actor asking for more gets this many. */
   readonly maxSlots?: number;
   /** Rows of one inference request (default 4096). */
   readonly maxRows?: number;
@@ -205,7 +205,7 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
     // every trajectory is checked before any of them reaches a collect
     const trajs = item.indices.map((i, k) => fromTrajectoryMsg(r.trajectories[k], c.requests[i], dims, `Result.trajectories[${k}]`));
     actor.inflight.delete(r.workId);
-    actor.slots = Math.min(maxSlots, actor.slots + 1);
+    actor.slots = Math.min(maxSlots - actor.inflight.size, actor.slots + 1);
     const stale = trajs.find((t) => version - t.policyVersion > maxLag);
     if (stale) {
       stats.refusedResults++;
@@ -378,9 +378,9 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
         if (!open) return;
         try {
           if (isMalformed(m)) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, m[MALFORMED]);
-          const k = checkActorMessage(m, maxSlots);
+          const k = checkActorMessage(m);
           if ('ready' in k) {
-            actor.slots = Math.min(maxSlots, actor.slots + k.ready);
+            actor.slots = Math.min(maxSlots - actor.inflight.size, actor.slots + k.ready);
             pump();
           } else admit(actor, k.result, (x) => call.write(x));
         } catch (err) {

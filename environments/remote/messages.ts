@@ -120,10 +120,13 @@ export function checkHello(m: HelloRequest): void {
   uint(m.capacity, 'HelloRequest.capacity', 1_000_000);
 }
 
+/** Credits one `ready` may carry (the learner clamps what an actor holds to its own maxSlots). */
+export const MAX_READY = 1024;
+
 /** The kind of an Experience message, checked. */
-export function checkActorMessage(m: ActorMessage, maxSlots: number): { ready: number } | { result: ResultMsg } {
+export function checkActorMessage(m: ActorMessage): { ready: number } | { result: ResultMsg } {
   if (m.kind === 'ready') {
-    const n = uint(m.ready, 'ActorMessage.ready', maxSlots);
+    const n = uint(m.ready, 'ActorMessage.ready', MAX_READY);
     if (n < 1) throw bad('ActorMessage.ready must be at least 1');
     return { ready: n };
   }

@@ -204,7 +204,7 @@ test('fuzz: 1,000 malformed messages (random bytes, wrong fields, oversize) are 
   t.log([...counts].map(([k, v]) => `${k} ${v}`).join(', '));
 });
 
-test('backpressure: an actor gets no more work than its credits; credits over the bound, and inference requests that do not wait for answers, are refused', async (t) => {
+test('backpressure: an actor gets no more work than its credits, clamped to maxSlots; absurd credits, and inference requests that do not wait for answers, are refused', async (t) => {
   t.timeout(30_000);
   const source = await startLearner(t, { chunkSize: 1, maxSlots: 2 });
   const pending = source.collect(requests(5));
@@ -224,10 +224,14 @@ test('backpressure: an actor gets no more work than its credits; credits over th
   await new Promise((r) => setTimeout(r, 300));
   t.is(works.length, 1, 'one credit, one work item (4 more wait in the learner\'s queue)');
   call.write({ kind: 'ready', ready: 5 });
+  while (works.length < 2) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 300));
+  t.is(works.length, 2, 'credits beyond maxSlots (2) are clamped');
+  call.write({ kind: 'ready', ready: 1_000_000 });
   const refused = await new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
   t.is(refused.code, INVALID_ARGUMENT);
-  t.regex(refused.details, /ready must be an integer in \[0, 2\]/);
-  t.is(source.stats.reassigned, 1, 'the refused actor\'s work item went back to the queue');
+  t.regex(refused.details, /ready must be an integer in \[0, 1024\]/);
+  t.is(source.stats.reassigned, 2, 'the refused actor\'s work items went back to the queue');
 
   // a forward that never answers: every request stays in flight
   const stuck = await startLearner(t, {}, () => new Promise(() => {}));
