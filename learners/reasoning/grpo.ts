@@ -283,6 +283,11 @@ export async function runGrpo(input: ReasoningGrpoConfigInput, hooks: GrpoHooks 
   const used = config.curriculum ? (config.curriculum.kind === 'schedule' ? config.curriculum.stages.flatMap((s) => s.levels.map((l) => l.level)) : config.curriculum.levels) : config.levels.map((l) => l.level);
   for (const l of used) if (l > task.levels) throw new RangeError(`levels: scenario '${task.scenario.id}' has ${task.levels} levels, got level ${l}`);
   if (!config.curriculum && !config.levels.some((l) => l.weight > 0)) throw new RangeError('levels: at least one level needs a weight above 0');
+  if (config.curriculum?.kind === 'schedule') {
+    config.curriculum.stages.forEach((s, i) => {
+      if (!s.levels.some((l) => l.weight > 0)) throw new RangeError(`curriculum.stages.${i}: at least one level needs a weight above 0`);
+    });
+  }
   const init = readInit(config.init, config.scenario);
   const policy = init.spec.policy;
   const seq = init.spec.contextLength;
