@@ -16,7 +16,7 @@
 // (gRPC + batching + the forward) and the process's CPU time.
 // Policy: a fixed MLP obs → 256 → 256 → actions (random weights), twenty-questions, structured encoder.
 // Each configuration is warmed up, then rounds are interleaved across configurations and the best of
-// each is kept (REVERIE_BENCH_ROUNDS, default 3). REVERIE_BENCH_QUICK=1 for a short smoke run.
+// each is kept (REVERIE_BENCH_WARMUP full-size collects first, default 2; REVERIE_BENCH_ROUNDS, default 3). REVERIE_BENCH_QUICK=1 for a short smoke run.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -60,6 +60,8 @@ interface Config {
   readonly episodes: number;
   readonly source: ExperienceSource & { readonly stats: { readonly seed?: SeedStats | null } };
   best?: Measure;
+  /** decisions/s of every round, for the paired ratios */
+  readonly rates: number[];
 }
 
 const scenario = getScenario('twenty-questions');
@@ -187,25 +189,28 @@ async function main(): Promise<void> {
   for (const k of ks) {
     for (const n of ns) {
       const episodes = episodesFor(k);
-      configs.push({ mode: 'in-process', actors: n, k, episodes, source: createCentralSource({ ...base, concurrency: k, workers: n, taskSize: Math.ceil(episodes / n) }, learner.infer) });
-      configs.push({ mode: 'grpc', actors: n, k, episodes, source: await remote('grpc', n, k, episodes) });
+      configs.push({ rates: [], mode: 'in-process', actors: n, k, episodes, source: createCentralSource({ ...base, concurrency: k, workers: n, taskSize: Math.ceil(episodes / n) }, learner.infer) });
+      configs.push({ rates: [], mode: 'grpc', actors: n, k, episodes, source: await remote('grpc', n, k, episodes) });
       if (k === 64 && n <= 2) {
         // latency hidden the same way on both sides: two tick groups of K/2 per worker / two work items of K/2 per actor
-        configs.push({ mode: 'in-process-2groups', actors: n, k, episodes, source: createCentralSource({ ...base, concurrency: k, workers: n, taskSize: Math.ceil(episodes / n), pipelines: 2, maxWaitMs: 0 }, learner.infer) });
-        configs.push({ mode: 'grpc-2items', actors: n, k, episodes, source: await remote('grpc-2items', n, k, episodes) });
+        configs.push({ rates: [], mode: 'in-process-2groups', actors: n, k, episodes, source: createCentralSource({ ...base, concurrency: k, workers: n, taskSize: Math.ceil(episodes / n), pipelines: 2, maxWaitMs: 0 }, learner.infer) });
+        configs.push({ rates: [], mode: 'grpc-2items', actors: n, k, episodes, source: await remote('grpc-2items', n, k, episodes) });
       }
     }
   }
   const certs = quick ? null : makeCerts();
-  configs.push({ mode: 'grpc-token', actors: 2, k: 64, episodes: episodesFor(64), source: await remote('grpc-token', 2, 64, episodesFor(64)) });
-  if (certs) configs.push({ mode: 'grpc-tls', actors: 2, k: 64, episodes: episodesFor(64), source: await remote('grpc-tls', 2, 64, episodesFor(64), certs) });
+  configs.push({ rates: [], mode: 'grpc-token', actors: 2, k: 64, episodes: episodesFor(64), source: await remote('grpc-token', 2, 64, episodesFor(64)) });
+  if (certs) configs.push({ rates: [], mode: 'grpc-tls', actors: 2, k: 64, episodes: episodesFor(64), source: await remote('grpc-tls', 2, 64, episodesFor(64), certs) });
   note(`${configs.length} configurations, ${children.length} actor processes; warming up`);
-  for (const c of configs) await c.source.collect(requestsFor(Math.min(2 * c.actors * c.k, c.episodes), 999));
+  // warm-up: every process and thread JIT-compiles its own copy of the episode code (rates still climb after one small collect)
+  const warmups = quick ? 1 : Number(process.env.REVERIE_BENCH_WARMUP ?? 2);
+  for (let w = 0; w < warmups; w++) for (const c of configs) await c.source.collect(requestsFor(quick ? Math.min(2 * c.actors * c.k, c.episodes) : c.episodes, 900 + 2 * w));
   const rounds = quick ? 1 : Number(process.env.REVERIE_BENCH_ROUNDS ?? 3);
   for (let r = 0; r < rounds; r++) {
     for (const c of configs) {
       const m = await measure(c, requestsFor(c.episodes, 1000 + r));
       if (!c.best || m.decisions / m.seconds > c.best.decisions / c.best.seconds) c.best = m;
+      c.rates.push(m.decisions / m.seconds);
       note(`round ${r} ${c.mode} N=${c.actors} K=${c.k}: ${round(m.decisions / m.seconds, 0)} decisions/s (load ${round(loadavg()[0], 2)})`);
     }
   }
@@ -222,14 +227,19 @@ async function main(): Promise<void> {
     });
   }
   const find = (mode: Mode, n: number, k: number) => configs.find((c) => c.mode === mode && c.actors === n && c.k === k);
-  for (const k of ks) for (const n of ns) emit({ bench: 'grpc-ratio', what: `gRPC ÷ in-process, ${n} actor${n > 1 ? 's' : ''}, K=${k}`, ratio: round(dps(find('grpc', n, k)!) / dps(find('in-process', n, k)!), 2), target: k >= 64 ? 0.8 : null });
+  // the machine's load drifts: the median over rounds of a/b measured back to back is steadier than best ÷ best
+  const paired = (a: Config, b: Config) => {
+    const r = a.rates.map((x, i) => x / b.rates[i]).sort((x, y) => x - y);
+    return round(r.length % 2 ? r[r.length >> 1] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2, 2);
+  };
+  for (const k of ks) for (const n of ns) emit({ bench: 'grpc-ratio', what: `gRPC ÷ in-process, ${n} actor${n > 1 ? 's' : ''}, K=${k}`, ratio: round(dps(find('grpc', n, k)!) / dps(find('in-process', n, k)!), 2), medianPairedRatio: paired(find('grpc', n, k)!, find('in-process', n, k)!), target: k >= 64 ? 0.8 : null });
   for (const n of ns) {
     const [a, b] = [find('grpc-2items', n, 64), find('in-process-2groups', n, 64)];
-    if (a && b) emit({ bench: 'grpc-ratio', what: `gRPC 2 work items ÷ in-process 2 tick groups, ${n} actor${n > 1 ? 's' : ''}, K=64`, ratio: round(dps(a) / dps(b), 2), target: 0.8 });
+    if (a && b) emit({ bench: 'grpc-ratio', what: `gRPC 2 work items ÷ in-process 2 tick groups, ${n} actor${n > 1 ? 's' : ''}, K=64`, ratio: round(dps(a) / dps(b), 2), medianPairedRatio: paired(a, b), target: 0.8 });
   }
   for (const mode of ['grpc-token', 'grpc-tls'] as const) {
     const c = find(mode, 2, 64);
-    if (c) emit({ bench: 'grpc-ratio', what: `${mode === 'grpc-token' ? 'token' : 'TLS'} ÷ plain, 2 actors, K=64`, ratio: round(dps(c) / dps(find('grpc', 2, 64)!), 2) });
+    if (c) emit({ bench: 'grpc-ratio', what: `${mode === 'grpc-token' ? 'token' : 'TLS'} ÷ plain, 2 actors, K=64`, ratio: round(dps(c) / dps(find('grpc', 2, 64)!), 2), medianPairedRatio: paired(c, find('grpc', 2, 64)!) });
   }
   for (const c of configs) await c.source.close();
 
@@ -242,7 +252,7 @@ async function main(): Promise<void> {
   await inner.waitForActors(1);
   await inner.collect(requestsFor(8, 999));
   const [up0, down0] = [px.up, px.down];
-  const m = await measure({ mode: 'grpc', actors: 1, k: 64, episodes, source: inner }, requestsFor(episodes, 2000));
+  const m = await measure({ rates: [], mode: 'grpc', actors: 1, k: 64, episodes, source: inner }, requestsFor(episodes, 2000));
   const play = method('Experience', 'Play');
   const resultBytes = m.trajs.reduce((s, t) => s + play.requestSerialize({ result: { workId: 1, trajectories: [toTrajectoryMsg(t)] } }).length, 0);
   const ser = serialiseCost(64);
