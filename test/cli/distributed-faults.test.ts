@@ -7,7 +7,7 @@
 // and kills the process groups it started, even when it fails.
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -92,11 +92,22 @@ function metricsRows(dir: string): Record<string, unknown>[] {
   });
 }
 
+/** Temporary directories, removed when the file's tests are done (passed or not). */
+const dirs: string[] = [];
+test.after.always(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+async function scratch(): Promise<string> {
+  const d = await tmp('reverie-faults-');
+  dirs.push(d);
+  return d;
+}
+
 /** The single-process run of the same command (once per file). */
 let single: Promise<{ dir: string; onnx: Buffer }> | undefined;
 function singleRun(): Promise<{ dir: string; onnx: Buffer }> {
   single ??= (async () => {
-    const dir = join(await tmp('reverie-faults-'), 'single');
+    const dir = join(await scratch(), 'single');
     const r = await reverie('train', ...TRAIN, '--out', dir);
     if (r.code !== 0) throw new Error(`train: ${r.stderr}`);
     return { dir, onnx: readFileSync(join(dir, 'policy.onnx')) };
@@ -118,7 +129,7 @@ const actorArgs = (port: number, name: string, workers: number, ...more: string[
 test.serial('kill -9 of an actor holding work: the learner hands it to the other actor and trains exactly what a single process trains', async (t) => {
   t.timeout(85_000);
   const ref = await singleRun();
-  const out = join(await tmp('reverie-faults-'), 'dist');
+  const out = join(await scratch(), 'dist');
   const learner = proc(t, ['learner', ...TRAIN, '--listen', '127.0.0.1:0', '--out', out]);
   const port = await portOf(learner);
   const survivor = proc(t, actorArgs(port, 'survivor', 1));
@@ -153,7 +164,7 @@ test.serial('kill -9 of an actor holding work: the learner hands it to the other
 test.serial('kill -9 of the learner: the actors retry with backoff and resume with a learner restarted on the same port with --resume; the policy is the uninterrupted run\'s', async (t) => {
   t.timeout(85_000);
   const ref = await singleRun();
-  const out = join(await tmp('reverie-faults-'), 'dist');
+  const out = join(await scratch(), 'dist');
   const port = await freePort();
   const args = ['learner', ...TRAIN, '--listen', `127.0.0.1:${port}`, '--out', out, '--checkpoint-every', '1'];
   const first = proc(t, args);

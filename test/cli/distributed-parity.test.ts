@@ -7,7 +7,7 @@
 // The full-budget run (20k episodes, 2000 held-out episodes) is in bench/RESULTS.md.
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, json, reverie, root, tmp, type CliResult } from '../e2e/helpers/cli.js';
 
@@ -62,6 +62,7 @@ function metricsRows(dir: string): Record<string, unknown>[] {
 test('learner + 2 actor processes train the same PPO policy as single-process train (same seed and budget): same bytes, same held-out return', async (t) => {
   t.timeout(85_000);
   const dir = await tmp('reverie-parity-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const single = join(dir, 'single');
   const dist = join(dir, 'dist');
   const learner = detached(t, ['learner', ...TRAIN, '--listen', '127.0.0.1:0', '--out', dist]);
