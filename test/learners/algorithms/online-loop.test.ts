@@ -21,7 +21,7 @@ const scenario = getScenario('travel-agent');
 const ctx = makeContext(scenario);
 const encoder = makeEncoder('structured', ctx);
 const dims = { obsSize: encoder.size, numActions: ctx.actions.length };
-const SMALL = { hidden: [16], episodesPerIteration: 16, minibatchSize: 32, epochs: 2, lr: 1e-3 };
+const SMALL = { hidden: [16], episodesPerIteration: 16, minibatchSize: 32, epochs: 2, lr: 1e-3, skip: false };
 const tmp = () => mkdtempSync(join(tmpdir(), 'reverie-online-'));
 const source = (infer: Parameters<typeof createInProcessSource>[1]) => createInProcessSource({ scenario, encoder: 'structured', concurrency: 8 }, infer);
 
@@ -91,7 +91,7 @@ test('--init: at iteration 0 the policy is exactly the checkpoint\'s (base score
 });
 
 test('PPO on travel-agent for 4000 episodes beats the random policy on 300 held-out seeds (CIs apart)', async (t) => {
-  const algo = ppo(dims, { lr: 1e-3, entCoef: 0.05, minibatchSize: 128, hidden: [64, 64] }, 1);
+  const algo = ppo(dims, { lr: 1e-3, entCoef: 0.05, episodesPerIteration: 64, minibatchSize: 128, hidden: [64, 64], skip: false }, 1);
   const dir = tmp();
   const r = await trainOnline({ algorithm: algo, source: (infer) => createInProcessSource({ scenario, encoder: 'structured' }, infer), dir, episodes: 4000, seed: 1, evalEvery: 0, threads: 1 });
   const model = r.model;
