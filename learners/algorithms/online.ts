@@ -123,9 +123,16 @@ export function keepFresh(trajs: readonly Trajectory[], version: number, maxLag:
   return { kept, stale, errored };
 }
 
-function readState(dir: string): LoopState | undefined {
+/**
+ * `online.json` holds the loop state of the newest checkpoint and of the one before it: it is
+ * written before `trainer.ckpt`, so a process killed between the two writes leaves a state that
+ * matches whichever checkpoint survived.
+ */
+function readState(dir: string, trainerStep: number): LoopState | undefined {
   const p = join(dir, ONLINE_STATE_FILE);
-  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as LoopState) : undefined;
+  if (!existsSync(p)) return undefined;
+  const s = JSON.parse(readFileSync(p, 'utf8')) as LoopState & { previous?: LoopState };
+  return [s, s.previous].find((x) => x?.trainerStep === trainerStep);
 }
 
 function truncateMetrics(path: string, iteration: number): void {
@@ -165,8 +172,8 @@ export async function trainOnline(o: TrainOnlineOptions): Promise<TrainOnlineRes
     const want = JSON.stringify(saved);
     if (JSON.stringify(ck.config) !== want) throw new Error(`${ckptPath}: cannot resume: the checkpoint was trained with ${JSON.stringify(ck.config)}, not ${want}; use the same options, or another --out without --resume`);
     trainer = await Trainer.resume(ckptPath, algo.train, options);
-    const s = readState(o.dir);
-    if (!s || s.trainerStep !== trainer.steps) throw new Error(`${join(o.dir, ONLINE_STATE_FILE)}: missing or not matching ${TRAINER_FILE} (step ${trainer.steps}); cannot resume this checkpoint`);
+    const s = readState(o.dir, trainer.steps);
+    if (!s) throw new Error(`${join(o.dir, ONLINE_STATE_FILE)}: missing or not matching ${TRAINER_FILE} (step ${trainer.steps}); cannot resume this checkpoint`);
     state = s;
     truncateMetrics(metricsPath, state.iteration);
   } else {
@@ -174,6 +181,8 @@ export async function trainOnline(o: TrainOnlineOptions): Promise<TrainOnlineRes
     writeFileSync(metricsPath, '');
   }
   const resumedFrom = state.iteration;
+  // the loop state of the checkpoint on disk (kept in online.json until the next one is written)
+  let checkpointed: LoopState | undefined = resumedFrom > 0 ? state : undefined;
 
   const sessions: DeviceSession[] = [];
   const open = async (bytes: Uint8Array) => {
@@ -315,8 +324,9 @@ export async function trainOnline(o: TrainOnlineOptions): Promise<TrainOnlineRes
       appendFileSync(metricsPath, JSON.stringify(row) + '\n');
       last = row;
       if (state.iteration % checkpointEvery === 0 || done || (o.stopAfter !== undefined && ran === o.stopAfter)) {
+        writeFileAtomic(join(o.dir, ONLINE_STATE_FILE), [Buffer.from(JSON.stringify({ ...state, previous: checkpointed }) + '\n')]);
         await trainer.checkpoint(ckptPath);
-        writeFileAtomic(join(o.dir, ONLINE_STATE_FILE), [Buffer.from(JSON.stringify(state) + '\n')]);
+        checkpointed = state;
       }
       o.onProgress?.(state.episodes, iterations * perIter, row);
     }

@@ -2,7 +2,7 @@
 // one, KL early stop, --init plays the checkpoint's policy at iteration 0, and a short PPO run
 // beats the random policy on held-out seeds.
 import test from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeContext } from '../../../actors/context.js';
@@ -120,4 +120,16 @@ test('skip: a zero-initialised linear map from the observation joins each head; 
   t.deepEqual(await logits(skip), await logits(plain));
   const { params } = await run(skip, tmp(), 32);
   t.true(Array.from(params.get('pi.skip.weight') as Float32Array).some((v) => v !== 0));
+});
+
+test('a process killed between writing online.json and trainer.ckpt resumes from the checkpoint that survived, bit-identical', async (t) => {
+  const a = await run(ppo(dims, SMALL, 3), tmp(), 64);
+  const dir = tmp();
+  await run(ppo(dims, SMALL, 3), dir, 64, { stopAfter: 1 });
+  const first = readFileSync(join(dir, 'trainer.ckpt'));
+  await run(ppo(dims, SMALL, 3), dir, 64, { resume: true, stopAfter: 1 });
+  writeFileSync(join(dir, 'trainer.ckpt'), first); // the new online.json is on disk, the new checkpoint is not
+  const b = await run(ppo(dims, SMALL, 3), dir, 64, { resume: true });
+  t.is(b.r.resumedFrom, 1);
+  for (const [k, v] of a.params) t.deepEqual(Buffer.from(v.buffer, v.byteOffset, v.byteLength), Buffer.from((b.params.get(k) as typeof v).buffer, (b.params.get(k) as typeof v).byteOffset, v.byteLength), k);
 });
