@@ -20,8 +20,6 @@ import onnxProto from 'onnx-proto';
 import { decode, decodeCached, type DecodeStats } from '../learners/reasoning/decode.js';
 import { evalProblems } from '../learners/reasoning/evaluate.js';
 import { openReasoner, runSft } from '../learners/reasoning/sft.js';
-import { DeviceSession } from '../learners/runtime/session.js';
-import { decodeReadonlyKv, readonlyKvFromPolicy } from './reasoning-decode-kv.js';
 
 const { onnx } = onnxProto;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -121,16 +119,13 @@ try {
     return row;
   };
 
-  // The prototype step model with a read-only cache (reasoning-decode-kv.ts).
-  const roSession = await DeviceSession.open(readonlyKvFromPolicy(new Uint8Array(readFileSync(join(dir, spec.model))), { ...spec.policy, vocab: spec.vocab.length }), { threads, spinning: false });
-  const cache = { layers: spec.policy.layers, heads: spec.policy.heads, dh: spec.policy.dModel / spec.policy.heads };
   const options = { seq, eos, pad, temperature: 0 };
   const warm = evalProblems(task, Number(a.level), 1, 500).map((p) => p.problem.prompt);
   const rate = (st: DecodeStats) => ({ tokensPerSecond: st.tokens / st.seconds, msPerRun: (1000 * st.seconds) / st.runs });
   const r2 = (x: number) => Math.round(x * 100) / 100;
 
   // Per configuration, one after another: Reverie on rounds of `batch` fresh prompts until
-  // min-tokens are generated, then PyTorch and the prototype on the same rounds.
+  // min-tokens are generated, then PyTorch on the same rounds.
   const lines: Record<string, unknown>[] = [];
   for (const batch of a.batches.split(',').map(Number)) for (const kv of [0, 1]) {
     const stats: DecodeStats = { runs: 0, tokens: 0, seconds: 0 };
@@ -148,27 +143,13 @@ try {
     log(`# reverie batch ${batch} kv ${kv}: ${Math.round(rev.tokensPerSecond)} tokens/s`);
     const p = torch({ batch, kvCache: kv, rounds });
     if (p) log(`# pytorch batch ${batch} kv ${kv}: ${Math.round(p.tokensPerSecond)} tokens/s`);
-    let ro: (ReturnType<typeof rate> & { same: boolean }) | undefined;
-    if (kv) {
-      await decodeReadonlyKv(roSession, cache, warm, options);
-      const st: DecodeStats = { runs: 0, tokens: 0, seconds: 0 };
-      const got: number[][] = [];
-      for (const prompts of rounds) got.push(...(await decodeReadonlyKv(roSession, cache, prompts, options, st)).map((d) => d.completion));
-      ro = { ...rate(st), same: JSON.stringify(got) === JSON.stringify(completions) };
-      log(`# reverie read-only-cache prototype batch ${batch}: ${Math.round(ro.tokensPerSecond)} tokens/s`);
-    }
     lines.push({
       bench: 'reasoning-decode', batch, kvCache: kv === 1, tokens: stats.tokens,
       reverieTokensPerSecond: Math.round(rev.tokensPerSecond), reverieMsPerRun: r2(rev.msPerRun),
       ...(p ? { pytorchTokensPerSecond: Math.round(p.tokensPerSecond), ratio: r2(rev.tokensPerSecond / p.tokensPerSecond), sameTokens: JSON.stringify(p.completions) === JSON.stringify(completions) } : {}),
-      ...(ro ? {
-        prototypeReadonlyKvTokensPerSecond: Math.round(ro.tokensPerSecond), prototypeMsPerRun: r2(ro.msPerRun), prototypeSameTokens: ro.same,
-        ...(p ? { prototypeRatio: r2(ro.tokensPerSecond / p.tokensPerSecond) } : {}),
-      } : {}),
     });
   }
   await reasoner.dispose();
-  await roSession.dispose();
   const load = loadavg().map((x) => r2(x));
   console.log(JSON.stringify({ bench: 'reasoning-decode', ...checkLine, model: spec.policy, contextLength: seq, threads, loadavg: load }));
   for (const l of lines) console.log(JSON.stringify(l));

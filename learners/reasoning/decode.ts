@@ -9,8 +9,9 @@
  * on ties). A row stops at `<eos>`, after `maxNewTokens`, or when it fills the context
  * (seq + 1 tokens: the model reads at most seq).
  *
- * No KV cache: the inference graph is the fixed-length training graph, and every step recomputes
- * all `seq` positions (see README: "Decoding cost" for the measured rate and what a cache needs).
+ * `decode` has no KV cache: the inference graph is the fixed-length training graph, and every step
+ * recomputes all `seq` positions; {@link decodeCached} runs kv.ts's step model instead, one token per
+ * row per step (README: "Decoding cost").
  *
  * @example
  * const out = await decode(reasoner.session, prompts, { seq: 64, eos: 1, pad: 0, temperature: 0 });
@@ -182,32 +183,44 @@ export interface CacheShape {
 
 /**
  * {@link decode} on the KV-cache step model of kv.ts: one token per row per run, prompts fed
- * token by token (each row at its own position), the cache carried from run to run and compacted
- * to the rows still generating whenever some stop. Same stopping rules and sampling streams.
+ * token by token (each row at its own position). The decoder owns the cache (one buffer per layer
+ * and K/V, [rows, heads, seq, dh]): the model only reads it and returns the new token's k, v, which
+ * are written here into slot `pos` of each row, in place; rows that stop are compacted away in
+ * place. Same stopping rules and sampling streams as {@link decode}, hence the same tokens.
  */
 export async function decodeCached(session: DeviceSession, cache: CacheShape, prompts: readonly (readonly number[])[], options: DecodeOptions, stats?: DecodeStats): Promise<Decoded[]> {
   const { seq, eos } = options;
   const { maxNew, chunk } = plan(prompts, options);
-  const per = cache.heads * seq * cache.dh;
+  const { heads, dh } = cache;
+  const per = heads * seq * dh; // one row of one cache tensor
   const names = Array.from({ length: cache.layers }, (_, l) => [`k.${l}`, `v.${l}`]).flat();
   const started = Date.now();
   const results: Decoded[] = new Array(prompts.length);
+  // One set of buffers for every chunk: a row reads only the slots it has written (the model masks
+  // slots ≥ pos), so what an earlier row left behind never matters.
+  const buffers = new Map(names.map((n) => [n, new Float32Array(Math.min(chunk, prompts.length) * per)]));
   for (let c0 = 0; c0 < prompts.length; c0 += chunk) {
     const { ids, seqs } = chunkOf(prompts, c0, chunk, seq);
     const fed = ids.map(() => 0);
     const stop: (Decoded['stop'] | undefined)[] = ids.map(() => undefined);
     const lps: number[][] = ids.map(() => []);
-    let rows = ids.map((_, j) => j); // rows of the cache, in order
-    let past: Map<string, Float32Array> = new Map(names.map((n) => [n, new Float32Array(rows.length * per)]));
+    let rows = ids.map((_, j) => j); // row r of the cache holds sequence rows[r]
     while (rows.length > 0) {
       const n = rows.length;
       const feeds: Record<string, ort.Tensor> = {
         token: new ort.Tensor('int64', BigInt64Array.from(rows, (j) => BigInt(seqs[j][fed[j]])), [n]),
         pos: new ort.Tensor('int64', BigInt64Array.from(rows, (j) => BigInt(fed[j])), [n]),
       };
-      for (const name of names) feeds[`past_${name}`] = new ort.Tensor('float32', past.get(name) as Float32Array, [n, cache.heads, seq, cache.dh]);
+      for (const name of names) feeds[`past_${name}`] = new ort.Tensor('float32', (buffers.get(name) as Float32Array).subarray(0, n * per), [n, heads, seq, dh]);
       const out = await session.run(feeds);
       if (stats) stats.runs++;
+      for (const name of names) {
+        const fresh = out[name].data as Float32Array; // [n, heads, dh]
+        const buf = buffers.get(name) as Float32Array;
+        rows.forEach((j, r) => {
+          for (let hh = 0; hh < heads; hh++) buf.set(fresh.subarray((r * heads + hh) * dh, (r * heads + hh + 1) * dh), r * per + (hh * seq + fed[j]) * dh);
+        });
+      }
       const logits = out.logits.data as Float32Array;
       const vocab = logits.length / n;
       rows.forEach((j, r) => {
@@ -224,18 +237,10 @@ export async function decodeCached(session: DeviceSession, cache: CacheShape, pr
         else if (generated >= maxNew) stop[j] = 'length';
         else if (s.length > seq) stop[j] = 'context';
       });
-      const present = new Map(names.map((name) => [name, out[`present_${name}`].data as Float32Array]));
       const keep = rows.map((j, r) => [j, r] as const).filter(([j]) => stop[j] === undefined);
-      if (keep.length === n) past = present;
-      else {
-        past = new Map(
-          names.map((name) => {
-            const src = present.get(name) as Float32Array;
-            const dst = new Float32Array(keep.length * per);
-            keep.forEach(([, r], i) => dst.set(src.subarray(r * per, (r + 1) * per), i * per));
-            return [name, dst];
-          }),
-        );
+      if (keep.length < n) {
+        // compact in place: row r moves down to slot i ≤ r, so nothing is overwritten before it is moved
+        for (const buf of buffers.values()) keep.forEach(([, r], i) => r !== i && buf.copyWithin(i * per, r * per, (r + 1) * per));
         rows = keep.map(([j]) => j);
       }
     }

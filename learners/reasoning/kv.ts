@@ -1,18 +1,24 @@
 /**
  * A KV-cache inference graph for the token policy, built inside this folder from the builder's
- * existing ops (the builder cannot concatenate along a symbolic axis, so the cache is a
- * fixed-size buffer of the context length, written at each row's position with a one-hot):
+ * existing ops. The cache is a fixed-size buffer of the context length that the DECODER owns and
+ * writes (decode.ts `decodeCached`); the graph only reads it and returns this token's k and v:
  *
  * inputs  `token` int64 [batch], `pos` int64 [batch] (0-based position of `token`),
- *         `past_k.<l>`, `past_v.<l>` float [batch, heads, seq, dh] for each layer l
+ *         `past_k.<l>`, `past_v.<l>` float [batch, heads, seq, dh] for each layer l (slots < pos
+ *         hold the row's earlier tokens; later slots are ignored, whatever they hold)
  * outputs `logits` [batch, vocab] (the next-token logits after `token`),
- *         `present_k.<l>`, `present_v.<l>` (the cache with this position written)
+ *         `k.<l>`, `v.<l>` float [batch, heads, dh] (this token's key and value, for slot pos)
  *
- * Attention reads cache positions ≤ pos only (an additive mask from `pos`), so stale values in
- * a row's later slots never matter. Parameters have the names and shapes of `policyModel`'s, so
- * the trained weights of `policy.onnx` bake straight in ({@link kvModelFromPolicy}).
- * Per token this costs O(layers · d²) for projections and O(layers · seq · d) for attention,
- * instead of recomputing all seq positions.
+ * Why read-only: an earlier version wrote the new k, v into the cache inside the graph
+ * (`past·(1 − onehot(pos)) + onehot(pos)·k_new`, three passes over the whole cache per tensor) and
+ * returned the whole cache as an output (a fresh copy per run); at batch ≥ 16 those writes and
+ * copies were most of a step (bench/RESULTS.md, "decoding vs PyTorch"). Attention over the past and
+ * the new token is one softmax over the concatenation of their scores, on a static axis (seq + 1),
+ * since the builder cannot concatenate along a symbolic one.
+ *
+ * Parameters have the names and shapes of `policyModel`'s, so the trained weights of `policy.onnx`
+ * bake straight in ({@link kvModelFromPolicy}). Per token this costs O(layers · d²) for projections
+ * and O(layers · seq · d) for attention, instead of recomputing all seq positions.
  */
 import onnxProto from 'onnx-proto';
 import type { Model } from '../graph/compile.js';
@@ -35,7 +41,7 @@ export function kvShape(config: PolicyConfig): KvShape {
   return { layers: config.layers, heads: config.heads, seq: config.seq, dh: config.dModel / config.heads };
 }
 
-/** The one-token step model with a fixed-size KV cache (see the module comment). */
+/** The one-token step model reading a fixed-size KV cache (see the module comment). */
 export function kvPolicyModel(config: PolicyConfig & { readonly vocab: number }): Model {
   const { vocab, dModel: d, heads, layers, seq } = config;
   const dMlp = config.dMlp ?? 4 * d;
@@ -47,11 +53,8 @@ export function kvPolicyModel(config: PolicyConfig & { readonly vocab: number })
       const pos = g.input('pos', 'int64', ['batch']);
       const wpe = g.param('wpe', [seq, d], { normal: 1 });
       let h = embedding(g, 'wte', token, vocab, d).add(wpe.gather(pos, 0)); // [B, d]
-      const slot = g.oneHot(pos, seq, g.dtype).reshape(['batch', 1, seq, 1]); // where this token's k, v go
-      const keep = slot.neg().add(1);
       const range = g.constant(Array.from({ length: seq }, (_, i) => i), [seq], 'int64');
-      const visible = range.le(pos.unsqueeze(-1)); // [B, seq]
-      const maskAdd = g.where(visible, 0, -1e9).reshape(['batch', 1, 1, seq]);
+      const maskPast = g.where(range.lt(pos.unsqueeze(-1)), 0, -1e9).reshape(['batch', 1, 1, seq]); // the cache slots before pos
       const outs: Record<string, Tensor> = {};
       for (let l = 0; l < layers; l++) {
         const x = layerNorm(g, `h${l}.ln1`, h);
@@ -59,14 +62,13 @@ export function kvPolicyModel(config: PolicyConfig & { readonly vocab: number })
         const q = heads4(linear(g, `h${l}.attn.q`, x, d).mul(1 / Math.sqrt(dh)));
         const kNew = heads4(linear(g, `h${l}.attn.k`, x, d));
         const vNew = heads4(linear(g, `h${l}.attn.v`, x, d));
+        outs[`k.${l}`] = kNew.reshape(['batch', heads, dh]);
+        outs[`v.${l}`] = vNew.reshape(['batch', heads, dh]);
         const pastK = g.input(`past_k.${l}`, g.dtype, ['batch', heads, seq, dh]);
         const pastV = g.input(`past_v.${l}`, g.dtype, ['batch', heads, seq, dh]);
-        const k = pastK.mul(keep).add(kNew.mul(slot)); // [B, H, seq, dh]
-        const v = pastV.mul(keep).add(vNew.mul(slot));
-        outs[`present_k.${l}`] = k;
-        outs[`present_v.${l}`] = v;
-        const att = q.matmul(k.transpose([0, 1, 3, 2])).add(maskAdd).softmax(-1); // [B, H, 1, seq]
-        const o = att.matmul(v).reshape(['batch', d]);
+        const scores = g.concat([q.matmul(pastK.transpose([0, 1, 3, 2])).add(maskPast), q.mul(kNew).sum(-1, true)], -1); // [B, H, 1, seq + 1]
+        const att = scores.softmax(-1);
+        const o = att.slice(-1, 0, seq).matmul(pastV).add(att.slice(-1, seq, seq + 1).mul(vNew)).reshape(['batch', d]);
         h = h.add(linear(g, `h${l}.attn.proj`, o, d));
         const m = activate(linear(g, `h${l}.mlp.fc`, layerNorm(g, `h${l}.ln2`, h), dMlp), 'gelu');
         h = h.add(linear(g, `h${l}.mlp.proj`, m, d));
