@@ -10,6 +10,7 @@ import { registerTrain } from './train.js';
 import { registerDemo } from './demo.js';
 import { registerLearner } from './learner.js';
 import { registerActors } from './actors.js';
+import { registerExperiment } from './experiment.js';
 
 /**
  * The `reverie` command. Every subcommand has --help and --json; errors are one message on
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerLearner(program);
   registerActors(program);
+  registerExperiment(program);
   return program;
 }
 

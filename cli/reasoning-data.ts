@@ -4,7 +4,7 @@
  * dialogue one (JSONL shards, manifest with sha256, resume) with `family: 'reasoning'` in the
  * manifest's scenario and a `reasoning.json` beside it holding the level mixture.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
@@ -19,13 +19,9 @@ import { SCENARIO_FILE, type DatasetPlan, type Manifest } from '../environments/
 import { openDataset, readEpisodes } from '../environments/dataset/reader.js';
 import { DatasetWriter, readManifest } from '../environments/dataset/writer.js';
 import { summarizeEpisode, type Summary } from '../environments/stats.js';
-import { compileForward, compileTrainStep } from '../learners/graph/compile.js';
-import { adamw } from '../learners/graph/optim.js';
-import { Trainer } from '../learners/runtime/trainer.js';
 import { datasetBatch, parseLevels, type DatasetRow, type LevelWeight } from '../learners/reasoning/data.js';
-import { policyModel, sftLoss } from '../learners/reasoning/policy.js';
 import { decodeCached } from '../learners/reasoning/decode.js';
-import { SftConfig, lrAt, openReasoner, type Reasoner, type ReasonerSpec, type SftConfigInput } from '../learners/reasoning/sft.js';
+import { SftConfig, openReasoner, runSft, type Reasoner, type ReasonerSpec, type SftConfigInput } from '../learners/reasoning/sft.js';
 import * as ort from 'onnxruntime-node';
 import { contentHash } from '../scenarios/hash.js';
 import { loadReasoningScenario, type ReasoningScenario } from '../scenarios/reasoning/index.js';
@@ -279,8 +275,8 @@ export async function loadReasoningRows(dir: string): Promise<{ manifest: Manife
 }
 
 /**
- * SFT on a generated reasoning dataset: the run of `runSft` (same config, graph, trainer,
- * checkpoints, resume, metrics and exported files) with batches from the dataset's rows
+ * SFT on a generated reasoning dataset: `runSft` (same config, graph, trainer, checkpoints,
+ * resume, metrics and exported files) with its `source` hook giving batches of the dataset's rows
  * (`datasetBatch`) instead of the on-the-fly reasoner. `config.json` and `reasoner.json` record
  * the data source (`data: { dir, manifest hash, episodes }`); `levels` are the dataset's.
  */
@@ -291,68 +287,24 @@ export async function runSftOnDataset(input: SftConfigInput, data: string, hooks
   const hash = contentHash(scenario);
   if (hash !== manifest.scenario.hash) throw new CliError(`--data: ${data} was generated from '${manifest.scenario.id}' ${manifest.scenario.version} (hash ${manifest.scenario.hash}), not '${config.scenario}' (hash ${hash})`, EXIT_USAGE);
   const source = { dir: data, scenario: manifest.scenario, policy: manifest.policy, seed: manifest.seed, episodes: manifest.episodes, rows: rows.length, shards: manifest.shards.map((s) => s.sha256) };
-  const tok = makeReasoningContext(scenario).task.tokenizer;
-  const model = policyModel({ ...config.policy, vocab: tok.size });
-  const graph = compileTrainStep(model, sftLoss(), adamw({ weightDecay: config.weightDecay, ...(config.clipNorm ? { clipNorm: config.clipNorm } : {}) }), { seed: config.seed });
-  mkdirSync(config.out, { recursive: true });
-  const ckpt = join(config.out, 'trainer.ckpt');
-  const metricsPath = join(config.out, 'metrics.jsonl');
-  const options = { seed: config.seed, lr: (s: number) => lrAt(config, s), config: JSON.parse(JSON.stringify(config)), threads: config.threads, device: config.device, spinning: false };
-  const resuming = config.resume && existsSync(ckpt);
-  if (resuming) {
+  if (config.resume && existsSync(join(config.out, 'trainer.ckpt'))) {
+    // checked here too, so that a mismatch is a usage error naming the CLI's options (runSft checks the same and more)
     const saved = JSON.parse(readFileSync(join(config.out, 'config.json'), 'utf8')) as SftConfig & { data?: typeof source };
     for (const k of ['scenario', 'policy', 'batchSize', 'dataSeed', 'seed'] as const) {
       if (JSON.stringify(saved[k]) !== JSON.stringify(config[k])) throw new CliError(`${config.out}: resuming with a different '${k}' (${JSON.stringify(saved[k])} saved, ${JSON.stringify(config[k])} now); use another --out or --force`, EXIT_USAGE);
     }
     if (JSON.stringify(saved.data?.shards) !== JSON.stringify(source.shards)) throw new CliError(`${config.out}: resuming on other data than it was trained on (${saved.data?.dir ?? 'the scripted reasoner'}); use another --out or --force`, EXIT_USAGE);
-  } else if (existsSync(metricsPath)) writeFileSync(metricsPath, '');
-  writeFileSync(join(config.out, 'config.json'), JSON.stringify({ ...config, data: source }, null, 2) + '\n');
-  const trainer = resuming ? await Trainer.resume(ckpt, graph, options) : await Trainer.create(graph, options);
-  if (resuming && existsSync(metricsPath)) {
-    const kept = readFileSync(metricsPath, 'utf8').split('\n').filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= trainer.steps);
-    writeFileSync(metricsPath, kept.map((l) => l + '\n').join(''));
   }
-  const started = Date.now();
-  const first = trainer.steps;
-  let window = { loss: 0, acc: 0, n: 0 };
-  let final = { loss: NaN, token_acc: NaN };
-  try {
-    while (trainer.steps < config.steps) {
-      const b = datasetBatch(rows, { seq: config.policy.seq, dataSeed: config.dataSeed }, trainer.steps, config.batchSize, tok.pad);
-      const dims = [b.size, b.seq];
-      const { step, metrics } = await trainer.step({ tokens: { data: b.tokens, dims }, targets: { data: b.targets, dims }, mask: { data: b.mask, dims } });
-      if (!Number.isFinite(metrics.loss)) throw new Error(`step ${step}: the loss is ${metrics.loss}; lower lr or set clipNorm`);
-      window = { loss: window.loss + metrics.loss, acc: window.acc + metrics.token_acc, n: window.n + 1 };
-      if (step % config.logEvery === 0 || step === config.steps) {
-        final = { loss: window.loss / window.n, token_acc: window.acc / window.n };
-        const row = { step, loss: final.loss, token_acc: final.token_acc, lr: lrAt(config, step), seconds: (Date.now() - started) / 1000 };
-        appendFileSync(metricsPath, JSON.stringify(row) + '\n');
-        hooks.log?.(row);
-        window = { loss: 0, acc: 0, n: 0 };
-      }
-      if (step % config.checkpointEvery === 0 && step < config.steps) await trainer.checkpoint(ckpt);
-    }
-    await trainer.checkpoint(ckpt);
-    await trainer.exportInference(compileForward(model, { seed: config.seed, outputs: ['logits'] }), join(config.out, 'policy.onnx'));
-  } finally {
-    await trainer.dispose();
-  }
-  const spec: ReasonerSpec & { data: typeof source } = {
-    format: 'reverie-reasoner',
-    formatVersion: 1,
-    scenario: { id: scenario.id, version: scenario.version, hash, task: scenario.task, source: config.scenario },
-    vocab: tok.tokens,
-    pad: tok.pad,
-    eos: tok.eos,
-    contextLength: config.policy.seq,
-    policy: config.policy,
-    levels: config.levels,
-    steps: config.steps,
-    model: 'policy.onnx',
-    data: source,
-  };
-  writeFileSync(join(config.out, 'reasoner.json'), JSON.stringify(spec, null, 2) + '\n');
-  return { out: config.out, steps: config.steps, ranSteps: config.steps - first, seconds: (Date.now() - started) / 1000, final, spec, data: source };
+  const pad = makeReasoningContext(scenario).task.tokenizer.pad;
+  const r = await runSft(config, {
+    ...hooks,
+    source: {
+      batches: (step, size) => datasetBatch(rows, { seq: config.policy.seq, dataSeed: config.dataSeed }, step, size, pad),
+      data: source,
+      sameAs: (saved) => JSON.stringify(saved.shards) === JSON.stringify(source.shards), // the same shards, wherever the directory now is
+    },
+  });
+  return { ...r, spec: r.spec as ReasonerSpec & { data: typeof source }, data: source };
 }
 
 /** A dataset summary in reasoning words: correct = success, score = return. */

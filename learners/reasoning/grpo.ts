@@ -40,7 +40,8 @@ import { bakeParameters } from '../runtime/onnx.js';
 import { DeviceSession } from '../runtime/session.js';
 import { Trainer } from '../runtime/trainer.js';
 import type { LevelWeight } from './data.js';
-import type { DecodeStats } from './decode.js';
+import type { CacheShape, DecodeStats, SamplingOptions } from './decode.js';
+import type { ReasoningTask } from '../../scenarios/reasoning/index.js';
 import { initializersOf, kvPolicyModel, kvShape } from './kv.js';
 import { TARGETS_FEED, TOKENS_FEED, policyModel } from './policy.js';
 import { groupAdvantages, groupRows, grpoPrompts, lossWeights, packRows, rollout, type Group, type PackedRows } from './rollout.js';
@@ -114,6 +115,8 @@ export const ReasoningGrpoConfig = z.strictObject({
   dataSeed: z.number().int().default(1),
   checkpointEvery: z.number().int().positive().default(10),
   resume: z.boolean().default(true),
+  /** Most tokens a rollout may generate (a token budget below the context; default: until the context is full). A cut-off completion has no answer. */
+  maxNewTokens: z.number().int().positive().optional(),
   /** Rows per decoder run (default: all rows of the iteration). */
   decodeBatch: z.number().int().positive().optional(),
   threads: z.number().int().positive().optional(),
@@ -217,9 +220,43 @@ export interface GrpoResult {
   readonly spec: ReasonerSpec;
 }
 
+/** What a {@link Shaper} may use besides the groups: the current policy's step model and the rollout settings. */
+export interface ShapeContext {
+  readonly task: ReasoningTask;
+  readonly kv: { readonly session: DeviceSession; readonly cache: CacheShape };
+  readonly seq: number;
+  readonly sampling: SamplingOptions;
+  /** 0-based iteration being trained (seed streams derived from it are fresh every iteration). */
+  readonly iteration: number;
+  readonly dataSeed: number;
+  readonly decodeBatch?: number;
+}
+
+/** A shaper's verdict on one iteration's groups. */
+export interface Shaped {
+  /** rewards[i][j]: the reward of group i's sample j that the group advantage is computed from. */
+  readonly rewards: readonly (readonly number[])[];
+  /** bonus[i][j]: per completion token, added to that sample's advantage after the group normalisation (a dense term). */
+  readonly bonus?: readonly (readonly (readonly number[] | undefined)[])[];
+  /** Means added to the iteration's metrics row (prefixed by nothing: name them uniquely). */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+/**
+ * A reward method plugged into GRPO (RLSP's length term, MRT's progress bonus, ...): it replaces
+ * the verifier's reward used for the group advantages and may add a per-token bonus. `id` is
+ * recorded in config.json as `shaping` (a resume with another shaping is refused).
+ */
+export interface Shaper {
+  readonly id: Readonly<Record<string, unknown>>;
+  readonly shape: (groups: readonly Group[], ctx: ShapeContext) => Promise<Shaped>;
+}
+
 export interface GrpoHooks {
   /** Each iteration's metrics row. */
   readonly log?: (row: Record<string, number>) => void;
+  /** A reward method (default: the verifier's reward as configured by `reward` and `formatPenalty`). */
+  readonly shaper?: Shaper;
   /** Each AdamW step's graph metrics (tests read the first step's ratio and KL). */
   readonly step?: (metrics: Readonly<Record<string, number>>) => void;
 }
@@ -317,12 +354,13 @@ export async function runGrpo(input: ReasoningGrpoConfigInput, hooks: GrpoHooks 
   const resuming = config.resume && existsSync(ckpt);
   let state: CurriculumState = { open: 1, running: {} };
   if (resuming) {
-    const saved = JSON.parse(readFileSync(join(config.out, 'config.json'), 'utf8')) as ReasoningGrpoConfig;
-    for (const k of ['scenario', 'init', 'levels', 'curriculum', 'prompts', 'groupSize', 'epochs', 'minibatch', 'seed', 'dataSeed', 'clip', 'klCoef', 'normalise', 'reward'] as const) {
-      if (JSON.stringify(saved[k]) !== JSON.stringify(config[k])) throw new Error(`${config.out}: resuming with a different '${k}' (${JSON.stringify(saved[k])} saved, ${JSON.stringify(config[k])} now); use another out directory or resume: false`);
+    const saved = JSON.parse(readFileSync(join(config.out, 'config.json'), 'utf8')) as ReasoningGrpoConfig & { shaping?: unknown };
+    const now = { ...config, shaping: hooks.shaper?.id };
+    for (const k of ['scenario', 'init', 'levels', 'curriculum', 'prompts', 'groupSize', 'epochs', 'minibatch', 'seed', 'dataSeed', 'clip', 'klCoef', 'normalise', 'reward', 'shaping'] as const) {
+      if (JSON.stringify(saved[k]) !== JSON.stringify(now[k])) throw new Error(`${config.out}: resuming with a different '${k}' (${JSON.stringify(saved[k])} saved, ${JSON.stringify(now[k])} now); use another out directory or resume: false`);
     }
   } else if (existsSync(metricsPath)) writeFileSync(metricsPath, '');
-  writeFileSync(join(config.out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  writeFileSync(join(config.out, 'config.json'), JSON.stringify(hooks.shaper ? { ...config, shaping: hooks.shaper.id } : config, null, 2) + '\n');
   const trainer = resuming ? await Trainer.resume(ckpt, seeded, options) : await Trainer.create(seeded, options);
   if (trainer.steps % updatesPerIteration !== 0) throw new Error(`${ckpt}: ${trainer.steps} updates is not a whole number of iterations of ${updatesPerIteration}`);
   let iteration = trainer.steps / updatesPerIteration;
@@ -349,10 +387,11 @@ export async function runGrpo(input: ReasoningGrpoConfigInput, hooks: GrpoHooks 
       const weights = levelWeights(config, iteration, state).filter((l) => l.weight > 0);
       const prompts = grpoPrompts(task, { dataSeed: config.dataSeed, first: iteration * config.prompts, count: config.prompts }, weights);
       const stats: DecodeStats = { runs: 0, tokens: 0, seconds: 0 };
-      const groups = await rollout(task, { session: kv, cache }, prompts, { seq, groupSize: config.groupSize, sampling, reward: config.reward, formatPenalty: config.formatPenalty, batchSize: config.decodeBatch }, stats);
+      const groups = await rollout(task, { session: kv, cache }, prompts, { seq, groupSize: config.groupSize, sampling, reward: config.reward, formatPenalty: config.formatPenalty, batchSize: config.decodeBatch, maxNewTokens: config.maxNewTokens }, stats);
       tokens += stats.tokens;
-      const advs = groups.map((g) => groupAdvantages(g.samples.map((s) => s.reward), config.epsStd));
-      const packed = packRows(groupRows(groups, advs.map((a) => a.adv)), seq, task.tokenizer.pad);
+      const shaped = hooks.shaper ? await hooks.shaper.shape(groups, { task, kv: { session: kv, cache }, seq, sampling, iteration, dataSeed: config.dataSeed, decodeBatch: config.decodeBatch }) : undefined;
+      const advs = groups.map((g, i) => groupAdvantages(shaped ? shaped.rewards[i] : g.samples.map((s) => s.reward), config.epsStd));
+      const packed = packRows(groupRows(groups, advs.map((a) => a.adv), shaped?.bonus), seq, task.tokenizer.pad);
       const refLogp = await referenceLogProbs(ref, packed, minibatch);
       const t1 = Date.now();
       const sums: Row = {};
@@ -377,6 +416,11 @@ export async function runGrpo(input: ReasoningGrpoConfigInput, hooks: GrpoHooks 
       const accuracy = levelAccuracy(groups);
       state = advanceCurriculum(config, state, accuracy);
       const row = metricsRow(iteration, trainer.steps, groups, advs.filter((a) => a.zeroStd).length, sums, updatesPerIteration, weights, accuracy, state, stats.tokens, t1 - t0, Date.now() - t1, (Date.now() - started) / 1000);
+      if (shaped) {
+        for (const [k, v] of Object.entries(shaped.metrics ?? {})) row[k] = v;
+        const all = shaped.rewards.flat();
+        row.shaped_reward_mean = all.reduce((a, b) => a + b, 0) / all.length;
+      }
       appendFileSync(metricsPath, JSON.stringify(row) + '\n');
       hooks.log?.(row);
       final = row;

@@ -71,6 +71,8 @@ export interface RolloutOptions {
   readonly formatPenalty?: number;
   /** Rows per decoder run. */
   readonly batchSize?: number;
+  /** Most tokens generated per completion (default: until the context is full). */
+  readonly maxNewTokens?: number;
 }
 
 /** Samples and grades G completions of each prompt with the KV-cache step model. */
@@ -80,7 +82,7 @@ export async function rollout(task: ReasoningTask, kv: { readonly session: Devic
     kv.session,
     kv.cache,
     rows.map((r) => r.p.problem.prompt),
-    { seq: o.seq, eos: task.tokenizer.eos, pad: task.tokenizer.pad, ...(o.sampling ?? { temperature: 1 }), rngs: rows.map((r) => r.rng), logProbs: true, batchSize: o.batchSize },
+    { seq: o.seq, eos: task.tokenizer.eos, pad: task.tokenizer.pad, ...(o.sampling ?? { temperature: 1 }), rngs: rows.map((r) => r.rng), logProbs: true, batchSize: o.batchSize, maxNewTokens: o.maxNewTokens },
     stats,
   );
   return prompts.map((p, i) => ({
@@ -112,12 +114,18 @@ export interface GrpoRow {
   readonly promptLength: number;
   readonly logProbs: readonly number[];
   readonly advantage: number;
+  /** Added to `advantage` at each completion token (a dense bonus, e.g. MRT's progress); same length as the completion. */
+  readonly bonus?: readonly number[];
 }
 
-/** Train rows of groups (one per sample, group after group). */
-export function groupRows(groups: readonly Group[], advantages: readonly (readonly number[])[]): GrpoRow[] {
+/** Train rows of groups (one per sample, group after group); `bonus[i][j]`, when given, is sample j of group i's per-token bonus. */
+export function groupRows(groups: readonly Group[], advantages: readonly (readonly number[])[], bonus?: readonly (readonly (readonly number[] | undefined)[])[]): GrpoRow[] {
   return groups.flatMap((g, i) =>
-    g.samples.map((s, j) => ({ sequence: [...g.prompt.problem.prompt, ...s.completion], promptLength: g.prompt.problem.prompt.length, logProbs: s.logProbs, advantage: advantages[i][j] })),
+    g.samples.map((s, j) => {
+      const b = bonus?.[i]?.[j];
+      if (b && b.length !== s.completion.length) throw new RangeError(`groupRows: the bonus of group ${i} sample ${j} has ${b.length} values for ${s.completion.length} completion tokens`);
+      return { sequence: [...g.prompt.problem.prompt, ...s.completion], promptLength: g.prompt.problem.prompt.length, logProbs: s.logProbs, advantage: advantages[i][j], ...(b ? { bonus: b } : {}) };
+    }),
   );
 }
 
@@ -131,7 +139,7 @@ export interface PackedRows {
   readonly mask: Float32Array;
   /** Behaviour log-prob of each target (0 where mask is 0). */
   readonly logpOld: Float32Array;
-  /** The row's advantage at its policy positions (0 where mask is 0). */
+  /** The row's advantage (plus its per-token bonus) at its policy positions (0 where mask is 0). */
   readonly adv: Float32Array;
 }
 
@@ -156,7 +164,7 @@ export function packRows(rows: readonly GrpoRow[], seq: number, pad = 0): Packed
         if (t + 1 >= r.promptLength) {
           mask[b * seq + t] = 1;
           logpOld[b * seq + t] = r.logProbs[t + 1 - r.promptLength];
-          adv[b * seq + t] = r.advantage;
+          adv[b * seq + t] = r.advantage + (r.bonus?.[t + 1 - r.promptLength] ?? 0);
         }
       }
     }

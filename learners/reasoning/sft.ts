@@ -5,7 +5,7 @@
  *
  * | file | what |
  * | --- | --- |
- * | `config.json` | the parsed {@link SftConfig} |
+ * | `config.json` | the parsed {@link SftConfig} (and `data`, with a {@link SftSource}) |
  * | `metrics.jsonl` | one row per `logEvery` steps: step, loss, token_acc (window means), lr, seconds |
  * | `trainer.ckpt` | Trainer checkpoint (params, AdamW state, step, RNG), every `checkpointEvery` steps and at the end; a rerun with `resume` continues from it |
  * | `policy.onnx` | the inference model (weights baked in; input `tokens` int64 [batch, seq], output `logits`) |
@@ -24,7 +24,7 @@ import { compileForward, compileTrainStep } from '../graph/compile.js';
 import { adamw } from '../graph/optim.js';
 import { DeviceSession } from '../runtime/session.js';
 import { Trainer } from '../runtime/trainer.js';
-import { sftBatch } from './data.js';
+import { sftBatch, type SftBatch } from './data.js';
 import type { CacheShape } from './decode.js';
 import { kvModelFromPolicy, kvShape } from './kv.js';
 import { PolicyConfig, policyModel, sftLoss } from './policy.js';
@@ -76,6 +76,21 @@ export interface ReasonerSpec {
   readonly levels: SftConfig['levels'];
   readonly steps: number;
   readonly model: string;
+  /** Where the training data came from, when not the scripted reasoner ({@link SftSource}). */
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Training data other than the scripted reasoner's on-the-fly stream (e.g. a generated dataset):
+ * `batches(step, size)` gives the batch of 0-based step `step` (a pure function of the step, so a
+ * resumed run sees the same batches), and `data` describes it; it is recorded as `data` in
+ * config.json and reasoner.json, and a resume on other data (or none) is refused.
+ */
+export interface SftSource {
+  readonly batches: (step: number, size: number) => Omit<SftBatch, 'examples'>;
+  readonly data: Readonly<Record<string, unknown>>;
+  /** Whether a run that recorded `saved` as its data may resume on this source (default: the same JSON). */
+  readonly sameAs?: (saved: Readonly<Record<string, unknown>>) => boolean;
 }
 
 export interface SftResult {
@@ -103,7 +118,7 @@ export function taskOf(scenario: string): ReasoningTask {
 }
 
 /** Trains (or resumes) and writes the run directory; see the module comment. */
-export async function runSft(input: SftConfigInput, hooks: { readonly log?: (row: Record<string, number>) => void } = {}): Promise<SftResult> {
+export async function runSft(input: SftConfigInput, hooks: { readonly log?: (row: Record<string, number>) => void; readonly source?: SftSource } = {}): Promise<SftResult> {
   const config = SftConfig.parse(input);
   const task = taskOf(config.scenario);
   for (const l of config.levels) if (l.level > task.levels) throw new RangeError(`levels: scenario '${task.scenario.id}' has ${task.levels} levels, got level ${l.level}`);
@@ -116,12 +131,15 @@ export async function runSft(input: SftConfigInput, hooks: { readonly log?: (row
   const options = { seed: config.seed, lr: (s: number) => lrAt(config, s), config: JSON.parse(JSON.stringify(config)), threads: config.threads, device: config.device, spinning: false };
   const resuming = config.resume && existsSync(ckpt);
   if (resuming) {
-    const saved = JSON.parse(readFileSync(join(config.out, 'config.json'), 'utf8')) as SftConfig;
+    const saved = JSON.parse(readFileSync(join(config.out, 'config.json'), 'utf8')) as SftConfig & { data?: Readonly<Record<string, unknown>> };
     for (const k of ['scenario', 'policy', 'batchSize', 'dataSeed', 'seed', 'levels'] as const) {
       if (JSON.stringify(saved[k]) !== JSON.stringify(config[k])) throw new Error(`${config.out}: resuming with a different '${k}' (${JSON.stringify(saved[k])} saved, ${JSON.stringify(config[k])} now); use another out directory or resume: false`);
     }
+    const source = hooks.source;
+    const same = !saved.data || !source ? saved.data === source?.data : source.sameAs ? source.sameAs(saved.data) : JSON.stringify(saved.data) === JSON.stringify(source.data);
+    if (!same) throw new Error(`${config.out}: resuming on other training data than it was trained on; use another out directory or resume: false`);
   } else if (existsSync(metricsPath)) writeFileSync(metricsPath, '');
-  writeFileSync(join(config.out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  writeFileSync(join(config.out, 'config.json'), JSON.stringify(hooks.source ? { ...config, data: hooks.source.data } : config, null, 2) + '\n');
   const trainer = resuming ? await Trainer.resume(ckpt, trainGraph, options) : await Trainer.create(trainGraph, options);
   if (resuming && existsSync(metricsPath)) {
     // rows written after the checkpoint by the interrupted run are redone: drop them
@@ -135,7 +153,7 @@ export async function runSft(input: SftConfigInput, hooks: { readonly log?: (row
   try {
     const data = { seq: config.policy.seq, levels: config.levels, dataSeed: config.dataSeed };
     while (trainer.steps < config.steps) {
-      const b = sftBatch(task, data, trainer.steps, config.batchSize);
+      const b = hooks.source ? hooks.source.batches(trainer.steps, config.batchSize) : sftBatch(task, data, trainer.steps, config.batchSize);
       const dims = [b.size, b.seq];
       const { step, metrics } = await trainer.step({ tokens: { data: b.tokens, dims }, targets: { data: b.targets, dims }, mask: { data: b.mask, dims } });
       if (!Number.isFinite(metrics.loss)) throw new Error(`step ${step}: the loss is ${metrics.loss}; lower lr or set clipNorm`);
@@ -167,6 +185,7 @@ export async function runSft(input: SftConfigInput, hooks: { readonly log?: (row
     levels: config.levels,
     steps: config.steps,
     model: 'policy.onnx',
+    ...(hooks.source ? { data: hooks.source.data } : {}),
   };
   writeFileSync(join(config.out, 'reasoner.json'), JSON.stringify(spec, null, 2) + '\n');
   return { out: config.out, steps: config.steps, ranSteps: config.steps - first, seconds: (Date.now() - started) / 1000, final, spec };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compileGradients } from '../../../learners/graph/index.js';
 import { evalProblemSeed, sftExample, trainProblemSeed } from '../../../learners/reasoning/data.js';
-import { advanceCurriculum, grpoLoss, levelWeights, runGrpo, ReasoningGrpoConfig, type ReasoningGrpoConfigInput } from '../../../learners/reasoning/grpo.js';
+import { advanceCurriculum, grpoLoss, levelWeights, runGrpo, ReasoningGrpoConfig, type ReasoningGrpoConfigInput, type Shaper } from '../../../learners/reasoning/grpo.js';
 import { decode, decodeCached, logProbOf } from '../../../learners/reasoning/decode.js';
 import { policyModel } from '../../../learners/reasoning/policy.js';
 import { Rng } from '../../../scenarios/random.js';
@@ -213,4 +213,37 @@ test('behaviour log-probs: both decoders record log π of each sampled token, an
   } finally {
     await reasoner.dispose();
   }
+});
+
+test('shaper hook: the verifier rewards through a shaper train as without one; a per-token bonus adds to the advantage feed; another shaping cannot resume the run', async (t) => {
+  const rows = someRows(2, 40);
+  const bonus = rows.map((r) => Array.from({ length: r.sequence.length - r.promptLength }, (_, j) => 0.01 * (j + 1)));
+  const p = packRows(rows.map((r, i) => ({ ...r, bonus: bonus[i] })), 40, task.tokenizer.pad);
+  rows.forEach((r, b) => {
+    for (let pos = 0; pos < 40; pos++) {
+      const k = pos + 1 - r.promptLength;
+      if (k >= 0 && pos + 1 < r.sequence.length) t.is(p.adv[b * 40 + pos], Math.fround(r.advantage + bonus[b][k]));
+    }
+  });
+
+  const init = await tinyInit();
+  const base: ReasoningGrpoConfigInput = { scenario: 'addition', init, out: join(dir, 's0'), levels: [{ level: 1, weight: 1 }], iterations: 2, prompts: 4, groupSize: 4, lr: 1e-3, threads: 1 };
+  await runGrpo(base);
+  const seen: number[] = [];
+  const same: Shaper = {
+    id: { kind: 'same' },
+    shape: async (groups, ctx) => {
+      seen.push(ctx.iteration);
+      return { rewards: groups.map((g) => g.samples.map((s) => s.reward)), metrics: { shaper_calls: seen.length } };
+    },
+  };
+  await runGrpo({ ...base, out: join(dir, 's1') }, { shaper: same });
+  t.deepEqual(seen, [0, 1]);
+  const plain = timeless(rowsOf(join(dir, 's0')));
+  const shaped = timeless(rowsOf(join(dir, 's1')));
+  t.is(shaped[1].shaper_calls, 2);
+  t.deepEqual(shaped.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'shaper_calls' && k !== 'shaped_reward_mean'))), plain, 'same rewards → same training');
+  t.deepEqual(JSON.parse(readFileSync(join(dir, 's1', 'config.json'), 'utf8')).shaping, { kind: 'same' });
+  await t.throwsAsync(runGrpo({ ...base, out: join(dir, 's1'), iterations: 3 }, { shaper: { ...same, id: { kind: 'other' } } }), { message: /different 'shaping'/ });
+  await t.throwsAsync(runGrpo({ ...base, out: join(dir, 's1'), iterations: 3 }), { message: /different 'shaping'/ });
 });
