@@ -18,12 +18,19 @@ function getSmall() {
 }
 
 test('every command has --help', async (t) => {
-  for (const cmd of [[], ['generate'], ['inspect'], ['export'], ['eval'], ['scenarios'], ['scenarios', 'validate']]) {
+  for (const cmd of [[], ['generate'], ['inspect'], ['export'], ['eval'], ['scenarios'], ['scenarios', 'validate'], ['experiment']]) {
     const r = await reverie(...cmd, '--help');
     t.is(r.code, 0, `${cmd.join(' ')}: ${r.stderr}`);
     t.regex(r.stdout, /Usage: reverie/);
     if (cmd.length && cmd[0] !== 'scenarios') t.regex(r.stdout, /--json/);
   }
+});
+
+test('experiment: an unknown name is a usage error that lists the experiments', async (t) => {
+  const r = await reverie('experiment', 'nope', '--out', 'x', '--json');
+  t.is(r.code, 2);
+  t.regex(r.stderr, /unknown experiment 'nope'; available: /);
+  t.false(json(r).ok);
 });
 
 test('scenarios list, show and schema print one JSON object with --json', async (t) => {
