@@ -3,6 +3,8 @@
  * small scale and writes a report directory (summary.json, a Markdown table, SVG charts, the exact
  * config). An entry's `run` returns what goes into summary.json (and the --json output).
  */
+import { rlspExperiment } from './rlsp.js';
+import { mrtExperiment } from './mrt.js';
 export interface ExperimentOptions {
   /** The minutes-on-2-cores version (CI runs it); the full run otherwise. */
   readonly quick: boolean;
@@ -25,4 +27,7 @@ export interface Experiment {
 }
 
 /** Filled by the experiment modules (one file each in this folder). */
-export const EXPERIMENTS: Readonly<Record<string, Experiment>> = {};
+export const EXPERIMENTS: Readonly<Record<string, Experiment>> = {
+  mrt: mrtExperiment,
+  rlsp: rlspExperiment,
+};
