@@ -37,8 +37,8 @@ interface Scale {
   readonly problems: number;
 }
 
-const QUICK: Scale = { policy: { dModel: 16, heads: 2, layers: 1, seq: 64 }, steps: 16, warmup: 6, every: 3, batchSize: 8, prompts: 3, groupSize: 4, valBatch: 8, lr: 3e-3, metaLr: 1, entropyLr: 5e-4, problems: 16 };
-const FULL: Scale = { policy: { dModel: 48, heads: 4, layers: 2, seq: 64 }, steps: 400, warmup: 150, every: 10, batchSize: 16, prompts: 4, groupSize: 4, valBatch: 32, lr: 2e-3, metaLr: 1, entropyLr: 5e-4, problems: 300 };
+const QUICK: Scale = { policy: { dModel: 16, heads: 2, layers: 1, seq: 64 }, steps: 16, warmup: 6, every: 3, batchSize: 8, prompts: 3, groupSize: 4, valBatch: 8, lr: 3e-3, metaLr: 100, entropyLr: 5e-4, problems: 16 };
+const FULL: Scale = { policy: { dModel: 64, heads: 4, layers: 2, seq: 64 }, steps: 1300, warmup: 1000, every: 10, batchSize: 16, prompts: 4, groupSize: 4, valBatch: 32, lr: 2e-3, metaLr: 100, entropyLr: 5e-4, problems: 200 };
 
 const ID_LEVEL = 1;
 const HARD_LEVEL = 2;
