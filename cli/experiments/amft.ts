@@ -4,8 +4,8 @@
  * trained on placeholder rollouts, so the directions checked here are the paper's claims, unverified.
  *
  * Setting (our choice; the paper's tasks are 7B-scale): demonstrations of the scripted reasoner
- * from 80% level 1 (1–2 digit operands) and 20% level 2 (3–4 digits), RL prompts at level 2 (the
- * harder level, where demonstrations are scarce), reward = the verifier's partial credit, L_val =
+ * from 50% level 1 (1–2 digit operands) and 50% level 2 (3–4 digits), RL prompts at level 2 (the
+ * harder level, where the warmed-up policy is weakest), reward = the verifier's partial credit, L_val =
  * cross-entropy on held-out level-2 demonstrations (own seed stream, used only by the controller).
  * Arms, same seeds and the same warm-up in each: SFT→RL (μ = 1 then 0 at the middle of the
  * post-warm-up steps), fixed μ ∈ {0.2, 0.5, 0.8}, AMFT (μ0 0.8, the authors' config). Evaluation:
@@ -31,14 +31,16 @@ interface Scale {
   readonly groupSize: number;
   readonly valBatch: number;
   readonly lr: number;
+  /** lr after the warm-up (the GRPO bench's 3e-4 in the full run). */
+  readonly mixedLr: number;
   readonly metaLr: number;
   readonly entropyLr: number;
   /** Evaluation problems per level. */
   readonly problems: number;
 }
 
-const QUICK: Scale = { policy: { dModel: 16, heads: 2, layers: 1, seq: 64 }, steps: 16, warmup: 6, every: 3, batchSize: 8, prompts: 3, groupSize: 4, valBatch: 8, lr: 3e-3, metaLr: 100, entropyLr: 5e-4, problems: 16 };
-const FULL: Scale = { policy: { dModel: 64, heads: 4, layers: 2, seq: 64 }, steps: 1300, warmup: 1000, every: 10, batchSize: 16, prompts: 4, groupSize: 4, valBatch: 32, lr: 2e-3, metaLr: 100, entropyLr: 5e-4, problems: 200 };
+const QUICK: Scale = { policy: { dModel: 16, heads: 2, layers: 1, seq: 64 }, steps: 16, warmup: 6, every: 3, batchSize: 8, prompts: 3, groupSize: 4, valBatch: 8, lr: 3e-3, mixedLr: 1e-3, metaLr: 300, entropyLr: 5e-4, problems: 16 };
+const FULL: Scale = { policy: { dModel: 64, heads: 4, layers: 2, seq: 64 }, steps: 1300, warmup: 1000, every: 10, batchSize: 16, prompts: 4, groupSize: 4, valBatch: 32, lr: 1e-3, mixedLr: 3e-4, metaLr: 300, entropyLr: 5e-4, problems: 200 };
 
 const ID_LEVEL = 1;
 const HARD_LEVEL = 2;
@@ -64,7 +66,7 @@ function armConfig(arm: Arm, s: Scale, seed: number, out: string, threads: numbe
   return {
     scenario: 'addition',
     out,
-    sftLevels: [{ level: ID_LEVEL, weight: 0.8 }, { level: HARD_LEVEL, weight: 0.2 }],
+    sftLevels: [{ level: ID_LEVEL, weight: 0.5 }, { level: HARD_LEVEL, weight: 0.5 }],
     rlLevels: [{ level: HARD_LEVEL, weight: 1 }],
     valLevels: [{ level: HARD_LEVEL, weight: 1 }],
     policy: s.policy,
@@ -76,6 +78,7 @@ function armConfig(arm: Arm, s: Scale, seed: number, out: string, threads: numbe
     groupSize: s.groupSize,
     valBatch: s.valBatch,
     lr: s.lr,
+    mixedLr: s.mixedLr,
     reward: 'score',
     seed,
     dataSeed: seed,
@@ -214,7 +217,7 @@ export async function runAmftExperiment(o: ExperimentOptions): Promise<Record<st
     quick: o.quick,
     seeds: seeds.length,
     caveat: 'The AMFT paper was withdrawn from arXiv (possible academic misconduct under investigation) and its released code trains on placeholder rollouts: the directions checked here are unverified claims. The released controller ascends L_val; this one descends.',
-    setting: { scenario: 'addition', sftLevels: '80% level 1, 20% level 2', rlLevels: 'level 2', validation: 'cross-entropy on held-out level-2 demonstrations', reward: 'partial credit', evalProblems: s.problems },
+    setting: { scenario: 'addition', sftLevels: '50% level 1, 50% level 2', rlLevels: 'level 2', validation: 'cross-entropy on held-out level-2 demonstrations', reward: 'partial credit', evalProblems: s.problems },
     arms,
     claims,
     charts,
@@ -261,8 +264,8 @@ function report(sum: Summary, s: Scale, best: string): string {
     `> ${sum.caveat}`,
     '',
     `Setting: the token transformer (d_model ${s.policy.dModel}, ${s.policy.heads} heads, ${s.policy.layers} layers, context ${s.policy.seq}); ${s.steps} steps, the first ${s.warmup} SFT only (every arm);`,
-    `demonstrations 80% level 1 / 20% level 2 (${s.batchSize} a step), RL on level 2 (${s.prompts} prompts × ${s.groupSize} samples, partial-credit reward, GRPO clipped surrogate, entropy bonus 0.01);`,
-    `AdamW lr ${s.lr}, clip-norm 1. AMFT: μ0 0.8, meta step every ${s.every} steps with L_val = CE on held-out level-2 demonstrations (${s.valBatch} a meta step), η_meta·η = ${s.metaLr}·${s.lr} (ours), η_H ${s.entropyLr}, μ ∈ [0.05, 0.95].`,
+    `demonstrations 50% level 1 / 50% level 2 (${s.batchSize} a step), RL on level 2 (${s.prompts} prompts × ${s.groupSize} samples, partial-credit reward, GRPO clipped surrogate, entropy bonus 0.01);`,
+    `AdamW lr ${s.lr} in the warm-up, ${s.mixedLr} after, clip-norm 1. AMFT: μ0 0.8, meta step every ${s.every} steps with L_val = CE on held-out level-2 demonstrations (${s.valBatch} a meta step), η_meta·η = ${s.metaLr}·${s.mixedLr} (ours), η_H ${s.entropyLr}, μ ∈ [0.05, 0.95].`,
     `Evaluation: greedy pass@1 on the same ${s.problems} held-out problems per level for every run; mean over ${sum.seeds} seeds with a 95% t interval.`,
     '',
     `| arm | level 1 (in distribution) | level 2 (harder) | final μ | final entropy (nats) |`,

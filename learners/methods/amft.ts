@@ -72,7 +72,7 @@ export const AmftController = z.strictObject({
   init: z.number().min(0).max(1).default(0.8),
   /** η_meta (ours, see above). */
   metaLr: z.number().min(0).default(100),
-  /** η of the lookahead θ' = θ − η[(1−μ)g_R + μ g_S]; default: the policy's `lr`. */
+  /** η of the lookahead θ' = θ − η[(1−μ)g_R + μ g_S]; default: the policy's lr after the warm-up (`mixedLr`, else `lr`). */
   lookaheadLr: z.number().positive().optional(),
   /** η_H of the entropy term (paper code 5e-4; nats, not gradient units, so kept). */
   entropyLr: z.number().min(0).default(5e-4),
@@ -114,8 +114,10 @@ export const AmftConfig = z.strictObject({
   groupSize: z.number().int().min(2).default(4),
   /** Validation demonstrations per meta step. */
   valBatch: z.number().int().positive().default(32),
-  /** AdamW lr, constant (ours; the paper's 1e-6 is for a 7B model). */
+  /** AdamW lr of the warm-up, constant (ours; the paper's 1e-6 is for a 7B model). */
   lr: z.number().positive().default(5e-4),
+  /** AdamW lr after the warm-up (default: lr); also the lookahead η unless `mu.lookaheadLr` is set. */
+  mixedLr: z.number().positive().optional(),
   weightDecay: z.number().min(0).default(0),
   /** Global gradient-norm clip (paper code 1.0). */
   clipNorm: z.number().positive().default(1),
@@ -346,11 +348,11 @@ export async function runAmft(input: AmftConfigInput, hooks: { readonly log?: (r
   mkdirSync(config.out, { recursive: true });
   const ckpt = join(config.out, 'trainer.ckpt');
   const metricsPath = join(config.out, 'metrics.jsonl');
-  const options = { seed: config.seed, lr: config.lr, config: JSON.parse(JSON.stringify(config)), ...runtime };
+  const options = { seed: config.seed, lr: (s: number) => (s <= config.warmup ? config.lr : (config.mixedLr ?? config.lr)), config: JSON.parse(JSON.stringify(config)), ...runtime };
   const resuming = config.resume && existsSync(ckpt);
   if (resuming) {
     const saved = JSON.parse(readFileSync(join(config.out, 'config.json'), 'utf8')) as AmftConfig;
-    for (const k of ['scenario', 'policy', 'sftLevels', 'rlLevels', 'valLevels', 'warmup', 'mu', 'batchSize', 'prompts', 'groupSize', 'valBatch', 'lr', 'clip', 'entropyCoef', 'reward', 'formatPenalty', 'normalise', 'temperature', 'seed', 'dataSeed'] as const) {
+    for (const k of ['scenario', 'policy', 'sftLevels', 'rlLevels', 'valLevels', 'warmup', 'mu', 'batchSize', 'prompts', 'groupSize', 'valBatch', 'lr', 'mixedLr', 'clip', 'entropyCoef', 'reward', 'formatPenalty', 'normalise', 'temperature', 'seed', 'dataSeed'] as const) {
       if (JSON.stringify(saved[k]) !== JSON.stringify(config[k])) throw new Error(`${config.out}: resuming with a different '${k}' (${JSON.stringify(saved[k])} saved, ${JSON.stringify(config[k])} now); use another out directory or resume: false`);
     }
   } else if (existsSync(metricsPath)) writeFileSync(metricsPath, '');
@@ -412,7 +414,7 @@ export async function runAmft(input: AmftConfigInput, hooks: { readonly log?: (r
         const gR = await probe.run(params, { ...feeds, [MU_FEED]: new ort.Tensor('float32', Float32Array.of(0), []) });
         const val = sftBatch(task, { seq, levels: valLevels, dataSeed: valDataSeed(config.dataSeed) }, step - 1, config.valBatch);
         const gV = await probe.run(params, stepFeeds(joinRows(val, undefined, config.normalise), 1));
-        const eta = controller.lookaheadLr ?? config.lr;
+        const eta = controller.lookaheadLr ?? config.mixedLr ?? config.lr;
         m = metaGradient(gV.grads, gS.grads, gR.grads, eta);
         row.loss_val = gV.loss;
         row.meta_grad = m;
