@@ -41,9 +41,9 @@ interface Scale {
 
 /** Sizes: full; --quick (minutes on 2 cores); and REVERIE_EXPERIMENT_SCALE=tiny (the CLI test: the same code path, seconds). */
 const SCALES: Record<'full' | 'quick' | 'tiny', Scale> = {
-  full: { policy: { dModel: 48, heads: 4, layers: 2, seq: 80 }, sft: { steps: 1500, batchSize: 32, lr: 3e-3 }, grpo: { iterations: 60, prompts: 16, groupSize: 8, lr: 2e-3, klCoef: 0.01 }, evalProblems: 200 },
-  quick: { policy: { dModel: 32, heads: 2, layers: 2, seq: 80 }, sft: { steps: 400, batchSize: 16, lr: 3e-3 }, grpo: { iterations: 12, prompts: 8, groupSize: 8, lr: 2e-3, klCoef: 0.01 }, evalProblems: 40 },
-  tiny: { policy: { dModel: 16, heads: 2, layers: 1, seq: 80 }, sft: { steps: 20, batchSize: 8, lr: 3e-3 }, grpo: { iterations: 2, prompts: 4, groupSize: 4, lr: 2e-3, klCoef: 0.01 }, evalProblems: 4 },
+  full: { policy: { dModel: 32, heads: 4, layers: 2, seq: 80 }, sft: { steps: 1000, batchSize: 32, lr: 1e-2 }, grpo: { iterations: 40, prompts: 16, groupSize: 8, lr: 3e-3, klCoef: 0.01 }, evalProblems: 200 },
+  quick: { policy: { dModel: 32, heads: 4, layers: 2, seq: 80 }, sft: { steps: 800, batchSize: 32, lr: 1e-2 }, grpo: { iterations: 10, prompts: 8, groupSize: 8, lr: 3e-3, klCoef: 0.01 }, evalProblems: 40 },
+  tiny: { policy: { dModel: 16, heads: 2, layers: 1, seq: 80 }, sft: { steps: 20, batchSize: 8, lr: 1e-2 }, grpo: { iterations: 2, prompts: 4, groupSize: 4, lr: 3e-3, klCoef: 0.01 }, evalProblems: 4 },
 };
 
 function scaleOf(quick: boolean): { name: 'full' | 'quick' | 'tiny'; scale: Scale } {
@@ -82,7 +82,7 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
   const scenario = writeDigitSumScenario(o.out, 'digit-sum-rlsp', LEVELS, REASONER);
   const levels = LEVELS.map((_, i) => i + 1);
   const hardest = levels[levels.length - 1];
-  const sftBase: Omit<SftConfigInput, 'out' | 'seed' | 'dataSeed'> = { scenario, levels: [{ level: 1, weight: 1 }, { level: 2, weight: 0.5 }], policy: scale.policy, ...scale.sft, schedule: 'cosine', warmup: Math.min(50, Math.floor(scale.sft.steps / 10)), threads, logEvery: 50, resume: false };
+  const sftBase: Omit<SftConfigInput, 'out' | 'seed' | 'dataSeed'> = { scenario, levels: [{ level: 1, weight: 1 }, { level: 2, weight: 0.5 }], policy: scale.policy, ...scale.sft, schedule: 'constant', warmup: Math.min(20, Math.floor(scale.sft.steps / 10)), threads, logEvery: 50, resume: false };
   const grpoBase: Omit<ReasoningGrpoConfigInput, 'init' | 'out' | 'seed' | 'dataSeed'> = { scenario, levels: levels.map((level) => ({ level, weight: 1 })), ...scale.grpo, threads, checkpointEvery: 1000, resume: false };
   const arms = ARMS.map((a) => ({ name: a.name, shaping: RlspConfig.parse(a.shaping) }));
   writeFileSync(join(o.out, 'config.json'), JSON.stringify({ experiment: 'rlsp', scale: scaleName, seeds: o.seeds, scenario, levels: LEVELS, reasoner: REASONER, sft: sftBase, grpo: grpoBase, arms, evalProblems: scale.evalProblems, evaluation: 'greedy, eval: seed namespace, evalSeed 7' }, null, 2) + '\n');
