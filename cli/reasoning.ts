@@ -8,6 +8,9 @@ import { parseLevels } from '../learners/reasoning/data.js';
 import { evaluateReasoner } from '../learners/reasoning/evaluate.js';
 import { ReasoningGrpoConfig, runGrpo, type Curriculum } from '../learners/reasoning/grpo.js';
 import { SftConfig, openReasoner, runSft } from '../learners/reasoning/sft.js';
+import { AmftConfig, runAmft } from '../learners/methods/amft.js';
+import { SHAPING_METHODS, shaperFor, type ShapingMethod } from '../learners/methods/index.js';
+import { z } from 'zod';
 import { isReasoningFile } from '../scenarios/reasoning/load.js';
 import { loadReasoningScenario, looksLikePath, reasoningBuiltinIds } from '../scenarios/reasoning/registry.js';
 import { CliError, EXIT_USAGE, fmt, progress, type Output } from './common.js';
@@ -100,6 +103,24 @@ export interface ReasoningGrpoOptions {
   readonly force: boolean;
   /** Fields of ReasoningGrpoConfig (learners/reasoning/grpo.ts) from --config. */
   readonly config: Record<string, unknown>;
+  /** A reward method of learners/methods (`--method`), with its config fields (`--method-config`). */
+  readonly method?: string;
+  readonly methodConfig?: Record<string, unknown>;
+}
+
+/** `--method NAME` and `--method-config JSON` as a GRPO shaper, with usage errors that name the bad field. */
+function shaperOption(method: string | undefined, config: Record<string, unknown> | undefined) {
+  if (method === undefined) {
+    if (config !== undefined) throw new CliError('--method-config: give --method too (rlsp or mrt)', EXIT_USAGE);
+    return undefined;
+  }
+  if (!(SHAPING_METHODS as readonly string[]).includes(method)) throw new CliError(`--method: expected one of: ${SHAPING_METHODS.join(', ')}, got '${method}'`, EXIT_USAGE);
+  try {
+    return shaperFor(method as ShapingMethod, config);
+  } catch (err) {
+    if (err instanceof z.ZodError) throw new CliError(`--method-config: ${err.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`, EXIT_USAGE);
+    throw err;
+  }
 }
 
 /**
@@ -153,12 +174,13 @@ export async function runTrainReasoningGrpo(o: ReasoningGrpoOptions, out: Output
   const parsed = ReasoningGrpoConfig.safeParse(input);
   if (!parsed.success) throw new CliError(`--config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`, EXIT_USAGE);
   const c = parsed.data;
+  const shaper = shaperOption(o.method, o.methodConfig);
   const levels = c.curriculum ? `curriculum ${c.curriculum.kind}` : `levels ${c.levels.map((l) => `${l.level}:${l.weight}`).join(',')}`;
-  out.note(`train: grpo on ${o.scenario} from ${o.init}, ${levels}, ${c.iterations} iterations of ${c.prompts} prompts × ${c.groupSize} samples → ${o.out}`);
+  out.note(`train: grpo${o.method ? ` with ${o.method}` : ''} on ${o.scenario} from ${o.init}, ${levels}, ${c.iterations} iterations of ${c.prompts} prompts × ${c.groupSize} samples → ${o.out}`);
   const bar = progress('train grpo', 'iterations');
   let r;
   try {
-    r = await runGrpo(input, { log: (row) => bar.update(row.iteration, c.iterations) });
+    r = await runGrpo(input, { log: (row) => bar.update(row.iteration, c.iterations), ...(shaper ? { shaper } : {}) });
   } catch (err) {
     if (err instanceof Error && /^init: |resuming with a different/.test(err.message)) throw new CliError(err.message.replace(/^init: /, '--init: '), EXIT_USAGE);
     throw err;
@@ -166,9 +188,50 @@ export async function runTrainReasoningGrpo(o: ReasoningGrpoOptions, out: Output
     bar.stop();
   }
   return {
-    algo: 'grpo', out: r.out, init: o.init, iterations: r.iterations, ranIterations: r.ranIterations, updates: r.updates, seconds: r.seconds,
+    algo: 'grpo', ...(o.method ? { method: o.method } : {}), out: r.out, init: o.init, iterations: r.iterations, ranIterations: r.ranIterations, updates: r.updates, seconds: r.seconds,
     updatesPerSecond: r.updatesPerSecond, tokensPerSecond: r.tokensPerSecond, final: r.final ?? null, scenario: r.spec.scenario,
   };
+}
+
+/**
+ * `train --algo amft`: AMFT (learners/methods/amft.ts) from scratch on a reasoning scenario: SFT
+ * warm-up, then one loop on (1 − μ)·L_RL + μ·L_SFT with μ learned by its meta-gradient. `--steps`
+ * counts all steps (warm-up included); `--levels` sets both the demonstrations' and the RL prompts'
+ * levels (`--config` takes `sftLevels`, `rlLevels`, `valLevels` apart, and every other field).
+ */
+export async function runTrainReasoningAmft(o: Omit<SftOptions, 'data' | 'logEvery'>, out: Output): Promise<Record<string, unknown>> {
+  if (!isReasoningScenario(o.scenario)) throw new CliError(`--scenario: --algo amft trains on a reasoning scenario (${reasoningBuiltinIds().join(', ')} or a file with kind: reasoning), got '${o.scenario}'`, EXIT_USAGE);
+  if (o.resume && o.force) throw new CliError('--resume and --force cannot be used together: --resume continues the run in --out, --force starts it over', EXIT_USAGE);
+  if (existsSync(join(o.out, 'trainer.ckpt')) && !o.resume && !o.force) throw new CliError(`--out: ${o.out} already holds a run; pass --resume to continue it or --force to start over`, EXIT_USAGE);
+  if (o.force) rmSync(o.out, { recursive: true, force: true });
+  const levels = levelsOption(o.levels);
+  const input = {
+    ...(levels ? { sftLevels: levels, rlLevels: levels } : {}),
+    ...o.config,
+    scenario: o.scenario,
+    out: o.out,
+    seed: o.seed,
+    resume: o.resume,
+    device: o.device,
+    ...(o.steps !== undefined ? { steps: o.steps } : {}),
+    ...(o.checkpointEvery !== undefined ? { checkpointEvery: o.checkpointEvery } : {}),
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
+  };
+  const parsed = AmftConfig.safeParse(input);
+  if (!parsed.success) throw new CliError(`--config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`, EXIT_USAGE);
+  const c = parsed.data;
+  out.note(`train: amft on ${o.scenario}, μ ${c.mu.kind}, ${c.steps} steps (${c.warmup} SFT warm-up) → ${o.out}`);
+  const bar = progress('train amft', 'steps');
+  let r;
+  try {
+    r = await runAmft(input, { log: (row) => bar.update(row.step, c.steps) });
+  } catch (err) {
+    if (err instanceof RangeError || (err instanceof Error && /resuming with a different/.test(err.message))) throw new CliError(err.message, EXIT_USAGE);
+    throw err;
+  } finally {
+    bar.stop();
+  }
+  return { algo: 'amft', out: r.out, steps: r.steps, ranSteps: r.ranSteps, seconds: r.seconds, final: r.final ?? null, scenario: r.spec.scenario };
 }
 
 export interface ReasoningEvalOptions {

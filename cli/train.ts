@@ -24,10 +24,10 @@ import { ALGORITHMS, ConfigError, TRAINER_FILE, exportPolicy, makeAlgorithm, tra
 import { DeviceUnavailableError } from '../learners/runtime/device.js';
 import { builtinIds } from '../scenarios/registry.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, Output, fmt, intOption, parseOptions, progress } from './common.js';
-import { isReasoningScenario, runTrainReasoningGrpo, runTrainSft } from './reasoning.js';
+import { isReasoningScenario, runTrainReasoningAmft, runTrainReasoningGrpo, runTrainSft } from './reasoning.js';
 import { loadScenario } from './shared.js';
 
-const ALL_ALGORITHMS = [...ALGORITHMS, ...ONLINE_ALGORITHMS, 'sft'] as const;
+const ALL_ALGORITHMS = [...ALGORITHMS, ...ONLINE_ALGORITHMS, 'sft', 'amft'] as const;
 
 const Options = z.object({
   algo: z.enum(ALL_ALGORITHMS, { error: `expected one of: ${ALL_ALGORITHMS.join(', ')}` }),
@@ -45,6 +45,8 @@ const Options = z.object({
   curriculum: z.string().min(1).optional(),
   steps: intOption('the number of gradient steps', 1, 1_000_000_000).optional(),
   config: z.string().optional(),
+  method: z.string().min(1).optional(),
+  methodConfig: z.string().optional(),
   encoder: z.enum(['structured', 'text'], { error: `expected one of: ${ENCODER_KINDS.join(', ')}` }),
   device: z.enum(['cpu', 'webgpu', 'cuda'], { error: 'expected cpu, webgpu or cuda' }),
   seed: intOption('the training seed', 0, 0xffffffff),
@@ -58,20 +60,20 @@ const Options = z.object({
 });
 
 /** `--config` as inline JSON or a .json file: fields of the algorithm's config (see learners/algorithms/<algo>.config.ts). */
-export function readConfig(arg: string | undefined): Record<string, unknown> {
+export function readConfig(arg: string | undefined, flag = '--config'): Record<string, unknown> {
   if (!arg) return {};
   let text = arg;
   if (!arg.trim().startsWith('{')) {
-    if (!existsSync(arg)) throw new CliError(`--config: expected inline JSON (e.g. '{"beta": 8}') or a .json file, got '${arg}' (no such file)`, EXIT_USAGE);
+    if (!existsSync(arg)) throw new CliError(`${flag}: expected inline JSON (e.g. '{"beta": 8}') or a .json file, got '${arg}' (no such file)`, EXIT_USAGE);
     text = readFileSync(arg, 'utf8');
   }
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (err) {
-    throw new CliError(`--config: not valid JSON (${(err as Error).message})`, EXIT_USAGE);
+    throw new CliError(`${flag}: not valid JSON (${(err as Error).message})`, EXIT_USAGE);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CliError('--config: expected a JSON object of config fields, e.g. {"beta": 8, "steps": 2000}', EXIT_USAGE);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CliError(`${flag}: expected a JSON object of config fields, e.g. {"beta": 8, "steps": 2000}`, EXIT_USAGE);
   return v as Record<string, unknown>;
 }
 
@@ -123,6 +125,8 @@ export function registerTrain(program: Command): void {
     .option('--levels <spec>', 'sft, grpo on a reasoning scenario: difficulty levels and weights of the training mixture, e.g. 1:0.3,2:0.7 (default 1)')
     .option('--curriculum <spec>', 'grpo on a reasoning scenario: adaptive:1,2,3[@threshold] or a schedule 0=1;20=1:0.5,2:0.5 (iteration=levels)')
     .option('--steps <n>', 'gradient steps (default: the algorithm config\'s)')
+    .option('--method <name>', 'grpo on a reasoning scenario: a reward method of learners/methods: rlsp (verifier − C/length) or mrt (meta-prover progress bonus)')
+    .option('--method-config <json|file>', 'the --method\'s config fields as JSON, e.g. \'{"C": 8}\' (see learners/methods/<method>.ts)')
     .option('-c, --config <json|file>', 'algorithm config fields as JSON, e.g. \'{"beta": 8, "tau": 0.8}\' (see learners/algorithms/<algo>.config.ts)')
     .option('-e, --encoder <kind>', `observation encoder: ${ENCODER_KINDS.join(', ')}`, 'structured')
     .option('--device <d>', 'cpu, webgpu or cuda', 'cpu')
@@ -138,6 +142,7 @@ export function registerTrain(program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(Options, raw);
       const out = new Output(o.json);
+      if ((o.method !== undefined || o.methodConfig !== undefined) && !(o.algo === 'grpo' && isReasoningScenario(o.scenario))) throw new CliError('--method: only for --algo grpo on a reasoning scenario', EXIT_USAGE);
       if (o.algo === 'sft') {
         if (!o.scenario) throw new CliError('--scenario: required for --algo sft: a reasoning scenario, e.g. --scenario addition', EXIT_USAGE);
         for (const k of ['episodes', 'init', 'workers'] as const) if (o[k] !== undefined) throw new CliError(`--${k}: not for --algo sft (it trains on the scenario's scripted reasoner, or on --data)`, EXIT_USAGE);
@@ -147,11 +152,18 @@ export function registerTrain(program: Command): void {
       }
       if (o.algo === 'grpo' && isReasoningScenario(o.scenario)) {
         for (const k of ['data', 'episodes', 'workers'] as const) if (o[k] !== undefined) throw new CliError(`--${k}: not for --algo grpo on a reasoning scenario (it samples its own completions; --steps counts iterations)`, EXIT_USAGE);
-        const r = await runTrainReasoningGrpo({ ...o, scenario: o.scenario, config: readConfig(o.config) }, out);
+        const r = await runTrainReasoningGrpo({ ...o, scenario: o.scenario, config: readConfig(o.config), methodConfig: o.methodConfig !== undefined ? readConfig(o.methodConfig, '--method-config') : undefined }, out);
         out.result({ command: 'train', ...r }, `wrote ${o.out}: grpo after ${String(r.iterations)} iterations (${String(r.updates)} updates this run, ${fmt(r.updatesPerSecond as number, 2)} updates/s)\n  evaluate it: reverie eval --scenario ${o.scenario} --policy ${o.out}`);
         return;
       }
-      if (o.levels !== undefined) throw new CliError('--levels: only for --algo sft or grpo on a reasoning scenario', EXIT_USAGE);
+      if (o.algo === 'amft') {
+        if (!o.scenario) throw new CliError('--scenario: required for --algo amft: a reasoning scenario, e.g. --scenario addition', EXIT_USAGE);
+        for (const k of ['data', 'episodes', 'init', 'workers'] as const) if (o[k] !== undefined) throw new CliError(`--${k}: not for --algo amft (it trains from scratch on the scenario's reasoner and its own rollouts)`, EXIT_USAGE);
+        const r = await runTrainReasoningAmft({ ...o, scenario: o.scenario, config: readConfig(o.config) }, out);
+        out.result({ command: 'train', ...r }, `wrote ${o.out}: amft after ${String(r.steps)} steps\n  evaluate it: reverie eval --scenario ${o.scenario} --policy ${o.out}`);
+        return;
+      }
+      if (o.levels !== undefined) throw new CliError('--levels: only for --algo sft, amft or grpo on a reasoning scenario', EXIT_USAGE);
       if (o.curriculum !== undefined) throw new CliError('--curriculum: only for --algo grpo on a reasoning scenario', EXIT_USAGE);
       if (isOnline(o.algo)) {
         const r = await runTrainOnline({ ...o, algo: o.algo, encoder: o.encoder as EncoderKind, config: readConfig(o.config) }, out);
