@@ -4,6 +4,7 @@
  * config). An entry's `run` returns what goes into summary.json (and the --json output).
  */
 import { rlspExperiment } from './rlsp.js';
+import { modomodoExperiment } from './modomodo.js';
 import { mrtExperiment } from './mrt.js';
 export interface ExperimentOptions {
   /** The minutes-on-2-cores version (CI runs it); the full run otherwise. */
@@ -28,6 +29,7 @@ export interface Experiment {
 
 /** Filled by the experiment modules (one file each in this folder). */
 export const EXPERIMENTS: Readonly<Record<string, Experiment>> = {
+  modomodo: modomodoExperiment,
   mrt: mrtExperiment,
   rlsp: rlspExperiment,
 };
