@@ -3,6 +3,7 @@
  * small scale and writes a report directory (summary.json, a Markdown table, SVG charts, the exact
  * config). An entry's `run` returns what goes into summary.json (and the --json output).
  */
+import { amftExperiment } from './amft.js';
 import { rlspExperiment } from './rlsp.js';
 import { modomodoExperiment } from './modomodo.js';
 import { mrtExperiment } from './mrt.js';
@@ -29,6 +30,7 @@ export interface Experiment {
 
 /** Filled by the experiment modules (one file each in this folder). */
 export const EXPERIMENTS: Readonly<Record<string, Experiment>> = {
+  amft: amftExperiment,
   modomodo: modomodoExperiment,
   mrt: mrtExperiment,
   rlsp: rlspExperiment,
