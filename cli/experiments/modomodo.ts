@@ -216,6 +216,8 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
     line('uniform − base, Out', comparison.uniformMinusBaseOut),
     '',
     `Holds (means): quadratic R² > linear R²: **${holds.quadraticR2BeatsLinear}**; proposed > uniform on held-out tasks: **${holds.proposedBeatsUniformOnHeldOut}** (interval above 0: ${holds.proposedBeatsUniformCiAboveZero}); uniform > base: **${holds.uniformBeatsBase}**.`,
+    ...(holds.uniformBeatsBase ? [] : ['', 'Note: the GRPO stage left the uniform mixture below its SFT init on the held-out tasks, so the mixtures are compared among policies that RL made worse there.']),
+    ...(quadratic.meanR2 < 0 || linear.meanR2 < 0 ? ['', 'Note: a negative held-out R² means the surrogate predicts held-out points worse than their mean does.'] : []),
     '',
     ...charts.map((c) => `![${c}](${c})`),
     '',
