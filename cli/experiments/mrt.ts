@@ -151,7 +151,7 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
   }
 
   // means over levels per seed, then intervals over seeds (rates and regrets clipped to [0, 1])
-  const bounds = (m: (typeof METRICS)[number]): [number, number] | undefined => (m === 'solvedTokens' || m === 'tokens' ? undefined : [0, 1]);
+  const bounds = (m: (typeof METRICS)[number]): [number, number] => (m === 'solvedTokens' || m === 'tokens' ? [0, Infinity] : [0, 1]);
   const overLevels = (p: string, m: (typeof METRICS)[number]) => stats[p].map((s) => s.reduce((a, x) => a + x[m], 0) / s.length);
   const table = Object.fromEntries(
     policies.map((p) => [p, [...levels.map((l) => Object.fromEntries(METRICS.map((m) => [m, seedInterval(stats[p].map((s) => s[l - 1][m]), bounds(m))]))), Object.fromEntries(METRICS.map((m) => [m, seedInterval(overLevels(p, m), bounds(m))]))] as Record<(typeof METRICS)[number], SeedInterval>[]]),
@@ -190,7 +190,7 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
     '',
     `Arms: **grpo** (outcome reward 0/1), **mrt** (+ α·progress on each episode's tokens, α = 1 as in the authors' code), **mrt-term** (+ α·(R − J at a random prefix) on the tokens after it: the termination baseline). Meta-prover: ${meta.samples} forced answers per prefix at temperature ${meta.temperature}, top-p ${meta.topP} (authors' code: 8 at 0.7/0.95; 4 is ours), at most ${meta.maxEpisodes} episodes per thought.`,
     '',
-    'Columns: accuracy (greedy, budget B), accuracy2x (budget 2B: extrapolation), regret at C0 = B/2, B, 2B (1 − mean J over the budget, J piecewise linear in tokens), solvedTokens (tokens written after the first prefix whose J = 1; 0 when never settled), settled (share of problems with such a prefix), tokens (completion length at 2B).',
+    'Columns: accuracy (greedy, budget B), accuracy2x (budget 2B: extrapolation), regret at C0 = B/2, B, 2B (1 − mean J over the budget, J piecewise linear in tokens), solvedTokens (tokens written after the first prefix whose J = 1, the closing `</think> <answer> d </answer> <eos>` included, so 5 at least; 0 when never settled), settled (share of problems with such a prefix), tokens (completion length at 2B).',
     '',
     markdownTable(['policy', 'level', 'digits', ...METRICS], rows),
     '',
@@ -204,7 +204,7 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
     '',
   ].join('\n');
   writeFileSync(join(o.out, 'report.md'), md);
-  const summary = { experiment: 'mrt', scale: scaleName, seeds: o.seeds, budget: scale.budget, levels: LEVELS, results: table, effects, holds, charts, report: 'report.md' };
+  const summary = { experiment: 'mrt', scale: scaleName, seeds: o.seeds, budget: scale.budget, levels: LEVELS, results: table, perSeed: stats, effects, holds, charts, report: 'report.md' };
   writeFileSync(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }

@@ -117,7 +117,7 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
 
   // per policy and level: intervals over seeds
   const table = Object.fromEntries(
-    policies.map((p) => [p, levels.map((l) => Object.fromEntries(METRICS.map((m) => [m, seedInterval(stats[p].map((s) => s[l - 1][m]), m === 'length' ? undefined : [0, 1])])) as Record<(typeof METRICS)[number], SeedInterval>)]),
+    policies.map((p) => [p, levels.map((l) => Object.fromEntries(METRICS.map((m) => [m, seedInterval(stats[p].map((s) => s[l - 1][m]), m === 'length' ? [0, Infinity] : [0, 1])])) as Record<(typeof METRICS)[number], SeedInterval>)]),
   );
   // accuracy with every seed's problems pooled: a Wilson interval (sampling noise only, not seed-to-seed spread)
   const pooled = Object.fromEntries(policies.map((p) => [p, levels.map((l) => wilson(stats[p].reduce((c, s) => c + Math.round(s[l - 1].accuracy * scale.evalProblems), 0), stats[p].length * scale.evalProblems))]));
@@ -154,6 +154,8 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
     '',
     'Arms: **verifier** (1 if correct, 0 if wrong, −0.5 without an answer), **rlsp** (verifier − C/L, C = 8 tokens: ours), **exploration** (−C/L and the no-answer penalty, no verifier: the reward-hacking arm). The −0.5 is the authors\' code; C is ours (see learners/methods/rlsp.ts).',
     '',
+    'Note: GRPO normalises rewards within each prompt\'s group, so in a group whose samples are all right (or all wrong) the −C/L differences alone set the advantages, scaled to unit spread; the length term weighs much more under GRPO than under the paper\'s PPO with a critic, where it stays a small addition to the verifier\'s 0/1.',
+    '',
     markdownTable(['policy', 'level', 'digits', 'accuracy (t over seeds)', 'thought tokens', 'checks (share)', 'backtracks (share)', 'no answer (share)', 'accuracy, seeds pooled (Wilson)'], rows),
     '',
     '## The paper\'s direction (paired over seeds)',
@@ -169,7 +171,7 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
     '',
   ].join('\n');
   writeFileSync(join(o.out, 'report.md'), md);
-  const summary = { experiment: 'rlsp', scale: scaleName, seeds: o.seeds, levels: LEVELS, results: table, pooledAccuracy: pooled, effects, holds, charts, report: 'report.md' };
+  const summary = { experiment: 'rlsp', scale: scaleName, seeds: o.seeds, levels: LEVELS, results: table, pooledAccuracy: pooled, perSeed: stats, effects, holds, charts, report: 'report.md' };
   writeFileSync(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }

@@ -16,6 +16,10 @@
  * baseline), 'exploration' (the length term and the no-answer penalty without the verifier: the
  * reward-hacking arm).
  *
+ * Under GRPO (not the paper's PPO) rewards are normalised within each prompt's group: in a group
+ * whose samples are all right or all wrong, the −C/L differences alone set the advantages, scaled
+ * to unit spread, so the exploration term weighs far more than its size suggests.
+ *
  * Constants: noAnswer −0.5 is the authors' code. C = 8 is ours (the code used 0 or 1000 on
  * characters/4 ≈ tokens of math chains thousands of tokens long; our thoughts are 10–60 tokens,
  * and C = 8 makes the term 0.1–0.8, the share of the verifier's 1 that C = 1000 has at 1–10k

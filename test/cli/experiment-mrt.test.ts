@@ -26,6 +26,7 @@ test('experiment mrt --quick writes summary.json, report.md with every arm and l
   }
   for (const arm of ['mrt', 'mrt-term']) for (const m of ['regret', 'accuracy', 'accuracy2x', 'solvedTokens']) t.true(Number.isFinite(s.effects[arm][m].mean), `${arm} ${m}`);
   t.is(typeof s.holds.lowerRegretAtB, 'boolean');
+  t.is(s.perSeed.sft.length, 1, 'per-seed figures for one seed');
 
   const md = readFileSync(join(out, 'report.md'), 'utf8');
   for (const p of ['sft', 'grpo', 'mrt', 'mrt-term']) for (const l of ['1', '2', '3', 'all']) t.regex(md, new RegExp(`\\| ${p} \\| ${l} \\|`), `${p} level ${l}`);

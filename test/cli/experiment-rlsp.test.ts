@@ -26,6 +26,7 @@ test('experiment rlsp --quick writes summary.json, report.md with every arm and 
   }
   for (const k of ['rlspMinusVerifierAccuracyHardest', 'explorationMinusVerifierAccuracy', 'rlspLengthHardestMinusEasiest']) t.true(Number.isFinite(s.effects[k].mean), k);
   t.is(typeof s.holds.rlspBeatsVerifierAtHardest, 'boolean');
+  t.is(s.perSeed.sft.length, 1, 'per-seed figures for one seed');
 
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.deepEqual(summary.results, s.results);
