@@ -4,9 +4,9 @@
  * config). An entry's `run` returns what goes into summary.json (and the --json output).
  */
 import { amftExperiment } from './amft.js';
-import { rlspExperiment } from './rlsp.js';
 import { modomodoExperiment } from './modomodo.js';
 import { mrtExperiment } from './mrt.js';
+import { rlspExperiment } from './rlsp.js';
 export interface ExperimentOptions {
   /** The minutes-on-2-cores version (CI runs it); the full run otherwise. */
   readonly quick: boolean;
