@@ -118,7 +118,8 @@ interface RunResult {
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const ci = (c: MeanCi) => `${pct(c.mean)} [${pct(c.lo)}, ${pct(c.hi)}]`;
+/** An accuracy with its interval clipped to [0, 1] (the t interval itself is not). */
+const ci = (c: MeanCi) => `${pct(c.mean)} [${pct(Math.max(0, c.lo))}, ${pct(Math.min(1, c.hi))}]`;
 const signed = (c: MeanCi) => `${c.mean >= 0 ? '+' : ''}${(100 * c.mean).toFixed(1)} pts [${(100 * c.lo).toFixed(1)}, ${(100 * c.hi).toFixed(1)}]`;
 
 /** Per-step means over seeds of one metric, for one arm. */
