@@ -163,12 +163,16 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
   };
   const effects = Object.fromEntries(arms.filter((a) => a.name !== 'grpo').map((a) => [a.name, Object.fromEntries(['regretHalf', 'regret', 'regret2x', 'accuracy', 'accuracy2x', 'solvedTokens'].map((m) => [m, vsGrpo(a.name, m as (typeof METRICS)[number])]))]));
   const mrtEffects = effects.mrt as Record<string, SeedInterval> | undefined;
+  // the direction of the means, and whether the paired interval over seeds shows it (excludes 0)
+  const shown = (x: SeedInterval, sign: 1 | -1) => o.seeds > 1 && (sign > 0 ? x.lo > 0 : x.hi < 0);
   const holds = mrtEffects
     ? {
         lowerRegretAtB: mrtEffects.regret.mean < 0,
+        lowerRegretAtBCiBelowZero: shown(mrtEffects.regret, -1),
         equalOrBetterAccuracyAtB: mrtEffects.accuracy.mean >= 0,
         fewerTokensAfterSolved: mrtEffects.solvedTokens.mean < 0,
-        betterExtrapolation: mrtEffects.accuracy2x.mean >= 0,
+        fewerTokensAfterSolvedCiBelowZero: shown(mrtEffects.solvedTokens, -1),
+        betterExtrapolation: mrtEffects.accuracy2x.mean - mrtEffects.accuracy.mean > 0,
       }
     : {};
 
@@ -198,7 +202,7 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
     '',
     ...effectLines,
     '',
-    `Holds (means, mrt vs grpo): ${Object.entries(holds).map(([k, v]) => `${k}: **${v}**`).join('; ')}.`,
+    `Holds (mrt vs grpo; plain keys: the direction of the means; \`CiBelowZero\`: the paired interval over seeds shows it; betterExtrapolation: MRT gains more accuracy from B to 2B than GRPO): ${Object.entries(holds).map(([k, v]) => `${k}: **${v}**`).join('; ')}.`,
     '',
     ...charts.map((c) => `![${c}](${c})`),
     '',
