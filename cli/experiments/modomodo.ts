@@ -26,7 +26,7 @@ import { evaluateRun, grpoOnMixture, mixedSftSource, type Domain, type SetScore 
 import { runSft } from '../../learners/reasoning/sft.js';
 import { loadReasoningScenario } from '../../scenarios/reasoning/index.js';
 import type { Experiment, ExperimentOptions } from './index.js';
-import { fmtInterval, markdownTable, seedInterval, writeChart, type SeedInterval } from './reasoning-kit.js';
+import { fmtInterval, markdownTable, seedInterval, writeChart, type SeedInterval, pickScale, type GrpoScale, type ScaleName } from './reasoning-kit.js';
 
 /** Demonstrations without slips, checks or backtracks: short sequences, so a small context holds every band. */
 const CLEAN = { mistakeRate: 0, checkRate: 0, backtrackRate: 0, slipRate: 0 };
@@ -57,25 +57,16 @@ const HELD_OUT: readonly { name: string; family: Family; level: number }[] = [
 const FIT_EVAL_SEED = 101;
 const TEST_EVAL_SEED = 202;
 
-interface Scale {
-  readonly policy: { dModel: number; heads: number; layers: number; seq: number };
-  readonly sft: { steps: number; batchSize: number; lr: number };
-  readonly grpo: { iterations: number; prompts: number; groupSize: number; lr: number; klCoef: number };
-  readonly evalProblems: number;
+interface Scale extends GrpoScale {
   readonly candidates: number;
 }
 
-/** Sizes: full; --quick (minutes on 2 cores); and REVERIE_EXPERIMENT_SCALE=tiny (the CLI test: the same code path, seconds). */
-const SCALES: Record<'full' | 'quick' | 'tiny', Scale> = {
+/** Sizes (see `pickScale`). */
+const SCALES: Record<ScaleName, Scale> = {
   full: { policy: { dModel: 64, heads: 4, layers: 2, seq: 72 }, sft: { steps: 1500, batchSize: 32, lr: 3e-3 }, grpo: { iterations: 60, prompts: 16, groupSize: 6, lr: 1e-3, klCoef: 0.04 }, evalProblems: 200, candidates: 20_000 },
   quick: { policy: { dModel: 32, heads: 2, layers: 2, seq: 72 }, sft: { steps: 300, batchSize: 16, lr: 3e-3 }, grpo: { iterations: 8, prompts: 8, groupSize: 4, lr: 1e-3, klCoef: 0.04 }, evalProblems: 30, candidates: 5000 },
   tiny: { policy: { dModel: 16, heads: 2, layers: 1, seq: 72 }, sft: { steps: 10, batchSize: 8, lr: 3e-3 }, grpo: { iterations: 1, prompts: 4, groupSize: 2, lr: 1e-3, klCoef: 0.04 }, evalProblems: 3, candidates: 500 },
 };
-
-function scaleOf(quick: boolean): { name: 'full' | 'quick' | 'tiny'; scale: Scale } {
-  const name = process.env.REVERIE_EXPERIMENT_SCALE === 'tiny' ? 'tiny' : quick ? 'quick' : 'full';
-  return { name, scale: SCALES[name] };
-}
 
 /** Writes one scenario file per family (the experiment's bands, clean demonstrations); returns family → absolute path. */
 function writeScenarios(dir: string): Record<Family, string> {
@@ -109,7 +100,7 @@ function surrogateSummary(cv: CrossValidation) {
 }
 
 async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
-  const { name: scaleName, scale } = scaleOf(o.quick);
+  const { name: scaleName, scale } = pickScale(SCALES, o.quick);
   const threads = o.threads ?? 1;
   mkdirSync(o.out, { recursive: true });
   const paths = writeScenarios(join(o.out, 'scenarios'));

@@ -92,3 +92,20 @@ export function meanCurve(rows: readonly (readonly Record<string, number>[])[], 
   const n = Math.min(...rows.map((r) => r.length));
   return Array.from({ length: Number.isFinite(n) ? n : 0 }, (_, i) => ({ x: i + 1, y: rows.reduce((a, r) => a + (r[i][key] ?? 0), 0) / rows.length }));
 }
+
+/** The sizes an experiment defines: full; --quick (minutes on 2 cores); tiny (the CLI tests: the same code path in seconds). */
+export type ScaleName = 'full' | 'quick' | 'tiny';
+
+/** Which of an experiment's `scales` applies: tiny when REVERIE_EXPERIMENT_SCALE=tiny, else quick or full by --quick. */
+export function pickScale<S>(scales: Readonly<Record<ScaleName, S>>, quick: boolean): { name: ScaleName; scale: S } {
+  const name: ScaleName = process.env.REVERIE_EXPERIMENT_SCALE === 'tiny' ? 'tiny' : quick ? 'quick' : 'full';
+  return { name, scale: scales[name] };
+}
+
+/** The sizes shared by the experiments that run SFT then GRPO on the token policy. */
+export interface GrpoScale {
+  readonly policy: { dModel: number; heads: number; layers: number; seq: number };
+  readonly sft: { steps: number; batchSize: number; lr: number };
+  readonly grpo: { iterations: number; prompts: number; groupSize: number; lr: number; klCoef: number };
+  readonly evalProblems: number;
+}

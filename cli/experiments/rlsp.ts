@@ -17,7 +17,7 @@ import { runGrpo, type ReasoningGrpoConfigInput } from '../../learners/reasoning
 import { openReasoner, runSft, type SftConfigInput } from '../../learners/reasoning/sft.js';
 import { lineChart } from '../report/charts.js';
 import type { Experiment, ExperimentOptions } from './index.js';
-import { fmtInterval, greedyAttempts, markdownTable, meanCurve, seedInterval, writeChart, writeDigitSumScenario, type Attempt, type SeedInterval } from './reasoning-kit.js';
+import { fmtInterval, greedyAttempts, markdownTable, meanCurve, seedInterval, writeChart, writeDigitSumScenario, type Attempt, type SeedInterval, pickScale, type GrpoScale, type ScaleName } from './reasoning-kit.js';
 
 const LEVELS = [
   { min: 2, max: 3 },
@@ -32,24 +32,14 @@ const ARMS: readonly { readonly name: string; readonly shaping: RlspConfigInput 
   { name: 'exploration', shaping: { mode: 'exploration' } },
 ];
 
-interface Scale {
-  readonly policy: { dModel: number; heads: number; layers: number; seq: number };
-  readonly sft: { steps: number; batchSize: number; lr: number };
-  readonly grpo: { iterations: number; prompts: number; groupSize: number; lr: number; klCoef: number };
-  readonly evalProblems: number;
-}
+type Scale = GrpoScale;
 
-/** Sizes: full; --quick (minutes on 2 cores); and REVERIE_EXPERIMENT_SCALE=tiny (the CLI test: the same code path, seconds). */
-const SCALES: Record<'full' | 'quick' | 'tiny', Scale> = {
+/** Sizes (see `pickScale`). */
+const SCALES: Record<ScaleName, Scale> = {
   full: { policy: { dModel: 32, heads: 4, layers: 2, seq: 80 }, sft: { steps: 1000, batchSize: 32, lr: 1e-2 }, grpo: { iterations: 40, prompts: 16, groupSize: 8, lr: 3e-3, klCoef: 0.01 }, evalProblems: 200 },
   quick: { policy: { dModel: 32, heads: 4, layers: 2, seq: 80 }, sft: { steps: 800, batchSize: 32, lr: 1e-2 }, grpo: { iterations: 10, prompts: 8, groupSize: 8, lr: 3e-3, klCoef: 0.01 }, evalProblems: 40 },
   tiny: { policy: { dModel: 16, heads: 2, layers: 1, seq: 80 }, sft: { steps: 20, batchSize: 8, lr: 1e-2 }, grpo: { iterations: 2, prompts: 4, groupSize: 4, lr: 3e-3, klCoef: 0.01 }, evalProblems: 4 },
 };
-
-function scaleOf(quick: boolean): { name: 'full' | 'quick' | 'tiny'; scale: Scale } {
-  const name = process.env.REVERIE_EXPERIMENT_SCALE === 'tiny' ? 'tiny' : quick ? 'quick' : 'full';
-  return { name, scale: SCALES[name] };
-}
 
 /** What one policy does on one level. */
 interface LevelStats {
@@ -76,7 +66,7 @@ function levelStats(attempts: readonly Attempt[], level: number, tok: Parameters
 const METRICS = ['accuracy', 'length', 'checkRate', 'backRate', 'noAnswer'] as const;
 
 async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
-  const { name: scaleName, scale } = scaleOf(o.quick);
+  const { name: scaleName, scale } = pickScale(SCALES, o.quick);
   const threads = o.threads ?? 1;
   mkdirSync(o.out, { recursive: true });
   const scenario = writeDigitSumScenario(o.out, 'digit-sum-rlsp', LEVELS, REASONER);
