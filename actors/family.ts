@@ -59,5 +59,4 @@ export interface Family<S extends Scenario = Scenario, P = unknown, St = unknown
 }
 
 /** A family with its type parameters erased, as the registry holds it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyFamily = Family<any, any, any, any>;
+export type AnyFamily = Family<Scenario, unknown, unknown, unknown>;

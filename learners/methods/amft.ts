@@ -40,7 +40,6 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
-import { contentHash } from '../../scenarios/hash.js';
 import { deriveSeed } from '../../scenarios/random.js';
 import type { ReasoningTask } from '../../scenarios/reasoning/index.js';
 import { compileForward, compileGradients, compileTrainStep, type Loss } from '../graph/compile.js';
@@ -56,7 +55,7 @@ import { ADV_FEED, LOGP_OLD_FEED, REF_LOGP_FEED, WEIGHT_FEED, grpoLoss } from '.
 import { kvPolicyModel, kvShape } from '../reasoning/kv.js';
 import { MASK_FEED, PolicyConfig, TARGETS_FEED, TOKENS_FEED, policyModel, sftLoss } from '../reasoning/policy.js';
 import { groupAdvantages, groupRows, grpoPrompts, lossWeights, packRows, rollout, type Group } from '../reasoning/rollout.js';
-import { taskOf, type ReasonerSpec } from '../reasoning/sft.js';
+import { reasonerSpec, taskOf, type ReasonerSpec } from '../reasoning/sft.js';
 
 const Levels = z.array(z.strictObject({ level: z.number().int().min(1), weight: z.number().positive() })).min(1);
 
@@ -465,17 +464,7 @@ export async function runAmft(input: AmftConfigInput, hooks: { readonly log?: (r
   }
   const levels = [...new Set([...config.sftLevels, ...config.rlLevels].map((l) => l.level))].sort((a, b) => a - b);
   const spec: ReasonerSpec & { readonly trainedBy: Record<string, unknown> } = {
-    format: 'reverie-reasoner',
-    formatVersion: 1,
-    scenario: { id: task.scenario.id, version: task.scenario.version, hash: contentHash(task.scenario), task: task.scenario.task, source: config.scenario },
-    vocab: task.tokenizer.tokens,
-    pad: task.tokenizer.pad,
-    eos: task.tokenizer.eos,
-    contextLength: seq,
-    policy: config.policy,
-    levels: levels.map((level) => ({ level, weight: 1 })),
-    steps: config.steps,
-    model: 'policy.onnx',
+    ...reasonerSpec(task, { scenario: config.scenario, policy: config.policy, levels: levels.map((level) => ({ level, weight: 1 })), steps: config.steps }),
     trainedBy: { algo: 'amft', mu: config.mu, warmup: config.warmup },
   };
   writeFileSync(join(config.out, 'reasoner.json'), JSON.stringify(spec, null, 2) + '\n');

@@ -290,7 +290,7 @@ function pick(p: PackedRows, idx: ArrayLike<number>, extra: Float32Array): Packe
 }
 
 /** log π_ref(target) at every policy position (0 elsewhere), from the reference session, `chunk` rows per run. */
-async function referenceLogProbs(ref: DeviceSession, p: PackedRows, chunk: number): Promise<Float32Array> {
+export async function referenceLogProbs(ref: DeviceSession, p: PackedRows, chunk: number): Promise<Float32Array> {
   const out = new Float32Array(p.size * p.seq);
   for (let b0 = 0; b0 < p.size; b0 += chunk) {
     const n = Math.min(chunk, p.size - b0);

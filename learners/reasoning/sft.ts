@@ -117,6 +117,23 @@ export function taskOf(scenario: string): ReasoningTask {
   return new ReasoningTask(loadReasoningScenario(scenario));
 }
 
+/** The reasoner.json of a run trained from scratch on `task` (`scenario` as the user named it); `policy.onnx` beside it. */
+export function reasonerSpec(task: ReasoningTask, o: { readonly scenario: string; readonly policy: PolicyConfig; readonly levels: SftConfig['levels']; readonly steps: number }): ReasonerSpec {
+  return {
+    format: 'reverie-reasoner',
+    formatVersion: 1,
+    scenario: { id: task.scenario.id, version: task.scenario.version, hash: contentHash(task.scenario), task: task.scenario.task, source: o.scenario },
+    vocab: task.tokenizer.tokens,
+    pad: task.tokenizer.pad,
+    eos: task.tokenizer.eos,
+    contextLength: o.policy.seq,
+    policy: o.policy,
+    levels: o.levels,
+    steps: o.steps,
+    model: 'policy.onnx',
+  };
+}
+
 /** Trains (or resumes) and writes the run directory; see the module comment. */
 export async function runSft(input: SftConfigInput, hooks: { readonly log?: (row: Record<string, number>) => void; readonly source?: SftSource } = {}): Promise<SftResult> {
   const config = SftConfig.parse(input);
@@ -173,20 +190,7 @@ export async function runSft(input: SftConfigInput, hooks: { readonly log?: (row
   } finally {
     await trainer.dispose();
   }
-  const spec: ReasonerSpec = {
-    format: 'reverie-reasoner',
-    formatVersion: 1,
-    scenario: { id: task.scenario.id, version: task.scenario.version, hash: contentHash(task.scenario), task: task.scenario.task, source: config.scenario },
-    vocab: task.tokenizer.tokens,
-    pad: task.tokenizer.pad,
-    eos: task.tokenizer.eos,
-    contextLength: config.policy.seq,
-    policy: config.policy,
-    levels: config.levels,
-    steps: config.steps,
-    model: 'policy.onnx',
-    ...(hooks.source ? { data: hooks.source.data } : {}),
-  };
+  const spec: ReasonerSpec = { ...reasonerSpec(task, config), ...(hooks.source ? { data: hooks.source.data } : {}) };
   writeFileSync(join(config.out, 'reasoner.json'), JSON.stringify(spec, null, 2) + '\n');
   return { out: config.out, steps: config.steps, ranSteps: config.steps - first, seconds: (Date.now() - started) / 1000, final, spec };
 }

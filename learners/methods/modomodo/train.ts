@@ -20,7 +20,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { Rng, deriveSeed } from '../../../scenarios/random.js';
 import type { ReasoningProblem, ReasoningTask } from '../../../scenarios/reasoning/index.js';
@@ -33,10 +32,10 @@ import { Trainer } from '../../runtime/trainer.js';
 import { packBatch, type SftExample } from '../../reasoning/data.js';
 import { decodeCached, type CacheShape } from '../../reasoning/decode.js';
 import { evalProblems } from '../../reasoning/evaluate.js';
-import { ADV_FEED, LOGP_OLD_FEED, REF_LOGP_FEED, WEIGHT_FEED, grpoLoss } from '../../reasoning/grpo.js';
+import { ADV_FEED, LOGP_OLD_FEED, REF_LOGP_FEED, WEIGHT_FEED, grpoLoss, referenceLogProbs } from '../../reasoning/grpo.js';
 import { initializersOf, kvModelFromPolicy, kvPolicyModel, kvShape } from '../../reasoning/kv.js';
 import { TARGETS_FEED, TOKENS_FEED, policyModel } from '../../reasoning/policy.js';
-import { groupAdvantages, groupRows, lossWeights, packRows, rollout, type Group, type GrpoPrompt, type PackedRows } from '../../reasoning/rollout.js';
+import { groupAdvantages, groupRows, lossWeights, packRows, rollout, type Group, type GrpoPrompt } from '../../reasoning/rollout.js';
 import { taskOf, type ReasonerSpec, type SftSource } from '../../reasoning/sft.js';
 import { checkMixture, drawDomain, type Mixture } from '../modomodo.js';
 
@@ -149,25 +148,6 @@ export async function evaluateRun(dir: string, sets: readonly Domain[], problems
   }
 }
 
-/** log π_ref(target) at the policy positions of packed rows (0 elsewhere). */
-async function referenceLogProbs(ref: DeviceSession, p: PackedRows): Promise<Float32Array> {
-  const out = new Float32Array(p.size * p.seq);
-  const res = await ref.run({ [TOKENS_FEED]: new ort.Tensor('int64', p.tokens, [p.size, p.seq]) }, ['logits']);
-  const logits = res.logits.data as Float32Array;
-  const vocab = logits.length / (p.size * p.seq);
-  for (let i = 0; i < p.size * p.seq; i++) {
-    if (p.mask[i] === 0) continue;
-    const row = logits.subarray(i * vocab, (i + 1) * vocab);
-    let max = -Infinity;
-    for (const v of row) if (v > max) max = v;
-    let s = 0;
-    for (const v of row) s += Math.exp(v - max);
-    out[i] = row[Number(p.targets[i])] - max - Math.log(s);
-  }
-  res.logits.dispose();
-  return out;
-}
-
 /** GRPO prompts `first` … `first + count − 1` of the mixture stream: domain i ~ w, then a problem of domain i. */
 export function mixturePrompts(tasks: readonly ReasoningTask[], domains: readonly Domain[], weights: Mixture, dataSeed: number, first: number, count: number): { domain: number; prompt: GrpoPrompt }[] {
   return Array.from({ length: count }, (_, i) => {
@@ -230,7 +210,7 @@ export async function grpoOnMixture(input: MixtureGrpoConfigInput, evals: { read
       }
       const advs = groups.map((g) => groupAdvantages(g.samples.map((s) => s.reward)));
       const packed = packRows(groupRows(groups, advs.map((a) => a.adv)), seq, pad);
-      const refLogp = await referenceLogProbs(ref, packed);
+      const refLogp = await referenceLogProbs(ref, packed, packed.size);
       const dims = [packed.size, seq];
       const weight = lossWeights(packed.mask, packed.size, seq, 'token');
       const { metrics } = await trainer.step({
