@@ -6,14 +6,11 @@
 // nothing half-played was trained on, no episode was trained on twice. Each test bounds its time
 // and kills the process groups it started, even when it fails.
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { clientConstructors, type StatusReply } from '../../environments/remote/proto.js';
-import { bin, reverie, root, tmp } from '../e2e/helpers/cli.js';
+import { freePort, kill9, portOf, proc, retries, reverie, tmp, until, waitingActors, within } from '../e2e/helpers/cli.js';
 
 // 4 iterations of 32 episodes: a collect is 4 work items of 8, two per actor
 const CONFIG = '{"hidden": [16], "episodesPerIteration": 32}';
@@ -21,54 +18,9 @@ const TRAIN = ['--algo', 'ppo', '--scenario', 'twenty-questions', '--episodes', 
 // fields of a metrics row that depend on timing, not on the training
 const TIMING = new Set(['seconds', 'episodes_per_s', 'iteration_s']);
 
-interface Done { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-interface Proc { readonly child: ChildProcess; readonly done: Promise<Done>; stderr(): string }
 
-/** `reverie ...` in its own process group; every group still alive is killed in teardown. */
-function proc(t: { teardown: (fn: () => void) => void }, args: string[]): Proc {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const done = new Promise<Done>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  t.teardown(() => kill9(child));
-  return { child, done, stderr: () => stderr };
-}
 
-function kill9(child: ChildProcess): void {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
 
-function within<X>(p: Promise<X>, ms: number, what: string): Promise<X> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms); })]).finally(() => clearTimeout(timer));
-}
-
-async function until(ok: () => boolean | Promise<boolean>, ms: number, what: string, every = 5): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(every);
-  }
-}
-
-/** The port a learner prints on stderr. */
-async function portOf(p: Proc): Promise<number> {
-  let port = 0;
-  await until(() => {
-    const m = /listening on 127\.0\.0\.1:(\d+)/.exec(p.stderr());
-    if (m) port = Number(m[1]);
-    return port > 0 || p.child.exitCode !== null;
-  }, 30_000, 'the learner listening', 20);
-  if (!port) throw new Error(`the learner exited before listening:\n${p.stderr()}`);
-  return port;
-}
 
 /** Status.Get on a learner (undefined while it cannot be reached). */
 function status(client: grpc.Client): Promise<StatusReply | undefined> {
@@ -115,13 +67,6 @@ function singleRun(): Promise<{ dir: string; onnx: Buffer }> {
   return single;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 const actorArgs = (port: number, name: string, workers: number, ...more: string[]) =>
   ['actors', '--connect', `127.0.0.1:${port}`, '--workers', String(workers), '--name', name, '--retry-max-ms', '400', '--give-up-after', '60', '--json', ...more];
@@ -168,9 +113,7 @@ test.serial('kill -9 of the learner: the actors retry with backoff and resume wi
   const port = await freePort();
   const args = ['learner', ...TRAIN, '--listen', `127.0.0.1:${port}`, '--out', out, '--checkpoint-every', '1'];
   // the actors start first and wait for the learner (so both are attached to the first one however slowly a loaded machine starts processes)
-  const retries = (p: Proc) => [...p.stderr().matchAll(/retrying in (\d+\.\d) s/g)].map((m) => Number(m[1]));
-  const actors = [proc(t, actorArgs(port, 'a0', 0)), proc(t, actorArgs(port, 'a1', 1))];
-  await until(() => actors.every((a) => retries(a).length >= 1), 30_000, 'both actors up and retrying', 50);
+  const actors = await waitingActors(t, [actorArgs(port, 'a0', 0), actorArgs(port, 'a1', 1)]);
   const first = proc(t, args);
   await portOf(first);
   const client = statusClient(t, port);

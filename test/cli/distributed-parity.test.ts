@@ -6,50 +6,16 @@
 // issue's own yardstick: the held-out greedy evaluation of both checkpoints is the same.
 // The full-budget run (20k episodes, 2000 held-out episodes) is in bench/RESULTS.md.
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, json, reverie, root, tmp, type CliResult } from '../e2e/helpers/cli.js';
+import { freePort, json, proc, reverie, tmp, waitingActors, within } from '../e2e/helpers/cli.js';
 
 // the default PPO network (128-128 tanh) and iteration size (64), 8 iterations
 const TRAIN = ['--algo', 'ppo', '--scenario', 'twenty-questions', '--episodes', '512', '--eval-every', '0', '--seed', '11', '--json'];
 const TIMING = new Set(['seconds', 'episodes_per_s', 'iteration_s']);
 
-function detached(t: { teardown: (fn: () => void) => void }, args: string[]): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-  return { child, done };
-}
 
-function within<X>(p: Promise<X>, ms: number, what: string): Promise<X> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms); })]).finally(() => clearTimeout(timer));
-}
 
-function learnerPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      text += d.toString();
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(text);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('close', () => reject(new Error(`the learner exited before listening:\n${text}`)));
-  });
-}
 
 function metricsRows(dir: string): Record<string, unknown>[] {
   return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
@@ -65,10 +31,10 @@ test('learner + 2 actor processes train the same PPO policy as single-process tr
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const single = join(dir, 'single');
   const dist = join(dir, 'dist');
-  const learner = detached(t, ['learner', ...TRAIN, '--listen', '127.0.0.1:0', '--out', dist]);
-  const port = await within(learnerPort(learner.child), 30_000, 'the learner listening');
+  const port = await freePort();
   // one actor plays in its own thread, the other in a worker whose ticks it merges: different batches
-  const actors = [0, 1].map((w) => detached(t, ['actors', '--connect', `127.0.0.1:${port}`, '--workers', String(w), '--name', `a${w}`, '--give-up-after', '30', '--json']));
+  const actors = await waitingActors(t, [0, 1].map((w) => ['actors', '--connect', `127.0.0.1:${port}`, '--workers', String(w), '--name', `a${w}`, '--retry-max-ms', '400', '--give-up-after', '60', '--json']));
+  const learner = proc(t, ['learner', ...TRAIN, '--listen', `127.0.0.1:${port}`, '--out', dist]);
   const s = await within(reverie('train', ...TRAIN, '--out', single), 60_000, 'train');
   t.is(s.code, 0, s.stderr);
   const l = await within(learner.done, 60_000, 'the learner');

@@ -2,61 +2,25 @@
 // training as `train`, with the episodes played elsewhere. Each test bounds its time and kills
 // what it started.
 import test from 'ava';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { json, start, tmp, type CliResult } from '../e2e/helpers/cli.js';
+import { freePort, json, proc, start, tmp, waitingActors, within, type CliResult } from '../e2e/helpers/cli.js';
 
 const SMALL = '{"hidden": [16], "episodesPerIteration": 16}';
 
-/** Kills every child still running when the test ends (passed or not). */
-function reaper(t: { teardown: (fn: () => void) => void }): (c: ChildProcess) => ChildProcess {
-  const children: ChildProcess[] = [];
-  t.teardown(() => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  });
-  return (c) => {
-    children.push(c);
-    return c;
-  };
-}
 
-/** The port a learner prints on stderr ("listening on 127.0.0.1:PORT"). */
-export function learnerPort(child: ChildProcess, timeoutMs = 30_000): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`the learner did not say where it listens within ${timeoutMs} ms:\n${text}`)), timeoutMs);
-    child.stderr?.on('data', (d: Buffer) => {
-      text += d.toString();
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.on('close', () => reject(new Error(`the learner exited before listening:\n${text}`)));
-  });
-}
 
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms); })]).finally(() => clearTimeout(timer));
-}
 
 test('learner + 2 actors processes (token file) train PPO end to end on 127.0.0.1: a checkpoint, the same episodes as `train`; a wrong token exits 1; the actors exit 0 when told', async (t) => {
   t.timeout(120_000);
-  const keep = reaper(t);
   const dir = await tmp('reverie-dist-');
   const out = join(dir, 'ppo');
   writeFileSync(join(dir, 'token'), 'sesame\n');
   writeFileSync(join(dir, 'wrong'), 'open sesame\n');
-  const learner = start(['learner', '--algo', 'ppo', '--scenario', 'twenty-questions', '--listen', '127.0.0.1:0', '--episodes', '32', '--out', out, '--config', SMALL, '--eval-every', '0', '--token-file', join(dir, 'token'), '--json']);
-  keep(learner.child);
-  const port = await learnerPort(learner.child);
-  const intruder = start(['actors', '--connect', `127.0.0.1:${port}`, '--token-file', join(dir, 'wrong'), '--json']);
-  keep(intruder.child);
-  const actors = [0, 1].map((k) => start(['actors', '--connect', `127.0.0.1:${port}`, '--workers', String(k), '--name', `actor-${k}`, '--give-up-after', '30', '--token-file', join(dir, 'token'), '--json']));
-  for (const a of actors) keep(a.child);
+  const port = await freePort();
+  const actor = (name: string, token: string, workers: number) => ['actors', '--connect', `127.0.0.1:${port}`, '--workers', String(workers), '--name', name, '--retry-max-ms', '250', '--give-up-after', '60', '--token-file', join(dir, token), '--json'];
+  const [intruder, ...actors] = await waitingActors(t, [actor('intruder', 'wrong', 0), actor('actor-0', 'token', 0), actor('actor-1', 'token', 1)]);
+  const learner = proc(t, ['learner', '--algo', 'ppo', '--scenario', 'twenty-questions', '--listen', `127.0.0.1:${port}`, '--episodes', '32', '--out', out, '--config', SMALL, '--eval-every', '0', '--token-file', join(dir, 'token'), '--json']);
   const bad = await within(intruder.done, 30_000, 'actor with a wrong token');
   t.is(bad.code, 1, bad.stderr);
   t.regex(bad.stderr, /UNAUTHENTICATED: wrong token/);
@@ -91,12 +55,7 @@ test('learner + 2 actors processes (token file) train PPO end to end on 127.0.0.
 
 test('learner: a non-loopback listen address without a token is refused at start; the token file and TLS options are checked', async (t) => {
   t.timeout(60_000);
-  const keep = reaper(t);
-  const reverie = (...args: string[]) => {
-    const r = start(args);
-    keep(r.child);
-    return within(r.done, 30_000, args.slice(0, 2).join(' '));
-  };
+  const reverie = (...args: string[]) => within(proc(t, args).done, 30_000, args.slice(0, 2).join(' '));
   const out = join(await tmp('reverie-dist-'), 'x');
   const open = await reverie('learner', '--algo', 'ppo', '--scenario', 'twenty-questions', '--listen', '0.0.0.0:0', '--episodes', '16', '--out', out);
   t.is(open.code, 1);
