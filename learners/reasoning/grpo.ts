@@ -5,6 +5,7 @@
  *   curriculum), G completions each sampled with the KV-cache decoder (behaviour log-probs kept
  *   per token), rewards from the scenario's verifier and format check,
  *   Â_i   = (R_i − mean_group R) / (std_group R + eps)     on every policy token of sample i
+ *           (`advantage: 'mean'`: R_i − mean_group R, no std division, as Dr. GRPO)
  *   L_pi  = −Σ_t w_t · min(r_t Â, clip(r_t, 1−ε, 1+ε) Â),  r_t = π(y_t|y_<t) / π_behaviour(y_t|y_<t)
  *   L_kl  = Σ_t w_t · (π_ref/π − log(π_ref/π) − 1)         (k3 estimator, at the sampled token)
  *   loss  = L_pi + β · L_kl
@@ -109,6 +110,8 @@ export const ReasoningGrpoConfig = z.strictObject({
   topK: z.number().int().min(0).default(0),
   topP: z.number().gt(0).max(1).default(1),
   epsStd: z.number().positive().default(1e-6),
+  /** 'std': (R − mean)/(std + eps) per group (GRPO); 'mean': R − mean, no std division (Dr. GRPO). */
+  advantage: z.enum(['std', 'mean']).default('std'),
   /** Seed of the trainer's RNG (minibatch order). */
   seed: z.number().int().default(1),
   /** Seed of the prompt stream (`grpo:` namespace) and of the sampling streams. */
@@ -354,9 +357,10 @@ export async function runGrpo(input: ReasoningGrpoConfigInput, hooks: GrpoHooks 
   const resuming = config.resume && existsSync(ckpt);
   let state: CurriculumState = { open: 1, running: {} };
   if (resuming) {
-    const saved = JSON.parse(readFileSync(join(config.out, 'config.json'), 'utf8')) as ReasoningGrpoConfig & { shaping?: unknown };
+    // runs from before `advantage` existed normalised by the std
+    const saved = { advantage: 'std', ...(JSON.parse(readFileSync(join(config.out, 'config.json'), 'utf8')) as Partial<ReasoningGrpoConfig> & { shaping?: unknown }) };
     const now = { ...config, shaping: hooks.shaper?.id };
-    for (const k of ['scenario', 'init', 'levels', 'curriculum', 'prompts', 'groupSize', 'epochs', 'minibatch', 'seed', 'dataSeed', 'clip', 'klCoef', 'normalise', 'reward', 'shaping'] as const) {
+    for (const k of ['scenario', 'init', 'levels', 'curriculum', 'prompts', 'groupSize', 'epochs', 'minibatch', 'seed', 'dataSeed', 'clip', 'klCoef', 'normalise', 'advantage', 'reward', 'shaping'] as const) {
       if (JSON.stringify(saved[k]) !== JSON.stringify(now[k])) throw new Error(`${config.out}: resuming with a different '${k}' (${JSON.stringify(saved[k])} saved, ${JSON.stringify(now[k])} now); use another out directory or resume: false`);
     }
   } else if (existsSync(metricsPath)) writeFileSync(metricsPath, '');
@@ -390,7 +394,7 @@ export async function runGrpo(input: ReasoningGrpoConfigInput, hooks: GrpoHooks 
       const groups = await rollout(task, { session: kv, cache }, prompts, { seq, groupSize: config.groupSize, sampling, reward: config.reward, formatPenalty: config.formatPenalty, batchSize: config.decodeBatch, maxNewTokens: config.maxNewTokens }, stats);
       tokens += stats.tokens;
       const shaped = hooks.shaper ? await hooks.shaper.shape(groups, { task, kv: { session: kv, cache }, seq, sampling, iteration, dataSeed: config.dataSeed, decodeBatch: config.decodeBatch }) : undefined;
-      const advs = groups.map((g, i) => groupAdvantages(shaped ? shaped.rewards[i] : g.samples.map((s) => s.reward), config.epsStd));
+      const advs = groups.map((g, i) => groupAdvantages(shaped ? shaped.rewards[i] : g.samples.map((s) => s.reward), config.epsStd, config.advantage));
       const packed = packRows(groupRows(groups, advs.map((a) => a.adv), shaped?.bonus), seq, task.tokenizer.pad);
       const refLogp = await referenceLogProbs(ref, packed, minibatch);
       const t1 = Date.now();

@@ -1,7 +1,7 @@
 /**
  * GRPO rollouts on the token policy: prompts from the `grpo:` seed namespace, G sampled
  * completions per prompt (KV-cache decoding, one seeded stream per sequence, behaviour
- * log-probs recorded per generated token), verifier rewards, group-normalised advantages, and
+ * log-probs recorded per generated token), verifier rewards, group-relative advantages, and
  * the packing of groups into train rows with the loss mask on the policy's tokens only.
  *
  * Seeds: prompt k (0-based over the whole run) of data seed d has problem seed
@@ -96,14 +96,23 @@ export async function rollout(task: ReasoningTask, kv: { readonly session: Devic
 }
 
 /**
- * (R − mean) / (std + eps) within one group (population std). A group whose rewards are all equal
- * gets advantage 0 for every sample: it carries no learning signal (counted as a zero-std group).
+ * How a group's rewards become advantages: 'std' is GRPO's (R − mean) / (std + eps); 'mean' is
+ * R − mean without the std division (Dr. GRPO, Liu et al. 2025), so a group whose rewards differ
+ * only a little (e.g. by a small length term) gets small advantages instead of unit-spread ones.
  */
-export function groupAdvantages(rewards: readonly number[], eps = 1e-6): { adv: number[]; zeroStd: boolean } {
+export type AdvantageMode = 'std' | 'mean';
+
+/**
+ * The advantages of one group (population std): see {@link AdvantageMode}. A group whose rewards
+ * are all equal gets advantage 0 for every sample: it carries no learning signal (counted as a
+ * zero-std group).
+ */
+export function groupAdvantages(rewards: readonly number[], eps = 1e-6, mode: AdvantageMode = 'std'): { adv: number[]; zeroStd: boolean } {
   const n = rewards.length;
   const mean = rewards.reduce((a, b) => a + b, 0) / n;
   const std = Math.sqrt(rewards.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
   if (!(std > 1e-12)) return { adv: rewards.map(() => 0), zeroStd: true };
+  if (mode === 'mean') return { adv: rewards.map((r) => r - mean), zeroStd: false };
   return { adv: rewards.map((r) => (r - mean) / (std + eps)), zeroStd: false };
 }
 
