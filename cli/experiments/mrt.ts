@@ -13,6 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { episodes, estimateJ, prefixThrough, querySeed, type PrefixQuery } from '../../learners/methods/meta-prover.js';
+import { parseCompletion } from '../../scenarios/reasoning/index.js';
 import { MrtConfig, anytimeCurve, mrtShaper, normalisedRegret, tokensAfterSolved, type MrtConfigInput } from '../../learners/methods/mrt.js';
 import { runGrpo, type ReasoningGrpoConfigInput } from '../../learners/reasoning/grpo.js';
 import { openReasoner, runSft, type Reasoner, type SftConfigInput } from '../../learners/reasoning/sft.js';
@@ -38,10 +39,16 @@ interface Scale extends GrpoScale {
   readonly budget: number;
 }
 
-/** Sizes (see `pickScale`). */
+/**
+ * Sizes (see `pickScale`). SFT (ours): cosine from lr with a linear warm-up of a tenth of the
+ * steps (at most 100). Why: with lr 1e-2 held constant for 1000 steps, the loss of every seed
+ * sits on a plateau (≈ 0.35) until the model learns the addition table, and one seed of three
+ * left it too late (loss 0.32 at the end, GRPO training accuracy 0.14 against 0.94 for the other
+ * two): the spread over seeds was the base's, not the arms'. 2000 steps give every seed time.
+ */
 const SCALES: Record<ScaleName, Scale> = {
-  full: { policy: { dModel: 32, heads: 4, layers: 2, seq: 80 }, sft: { steps: 1000, batchSize: 32, lr: 1e-2 }, grpo: { iterations: 30, prompts: 16, groupSize: 8, lr: 3e-3, klCoef: 0.01 }, budget: 36, evalProblems: 150 },
-  quick: { policy: { dModel: 32, heads: 4, layers: 2, seq: 80 }, sft: { steps: 800, batchSize: 32, lr: 1e-2 }, grpo: { iterations: 6, prompts: 8, groupSize: 8, lr: 3e-3, klCoef: 0.01 }, budget: 36, evalProblems: 30 },
+  full: { policy: { dModel: 32, heads: 4, layers: 2, seq: 80 }, sft: { steps: 2000, batchSize: 32, lr: 1e-2 }, grpo: { iterations: 30, prompts: 16, groupSize: 8, lr: 3e-3, klCoef: 0.01 }, budget: 36, evalProblems: 150 },
+  quick: { policy: { dModel: 32, heads: 4, layers: 2, seq: 80 }, sft: { steps: 1000, batchSize: 32, lr: 1e-2 }, grpo: { iterations: 6, prompts: 8, groupSize: 8, lr: 3e-3, klCoef: 0.01 }, budget: 36, evalProblems: 30 },
   tiny: { policy: { dModel: 16, heads: 2, layers: 1, seq: 80 }, sft: { steps: 20, batchSize: 8, lr: 1e-2 }, grpo: { iterations: 2, prompts: 4, groupSize: 4, lr: 3e-3, klCoef: 0.01 }, budget: 36, evalProblems: 4 },
 };
 
@@ -59,13 +66,22 @@ interface LevelStats {
   readonly settled: number;
   /** Mean completion tokens at 2B. */
   readonly tokens: number;
+  /** What MRT has to work with, per 2B completion: thought segments, `<check>` segments, and episodes (as the meta-prover splits them) whose J did not rise, before the first J = 1 and after it. */
+  readonly segments: number;
+  readonly checks: number;
+  readonly idleBefore: number;
+  readonly idleAfter: number;
 }
-const METRICS = ['accuracy', 'accuracy2x', 'regretHalf', 'regret', 'regret2x', 'solvedTokens', 'settled', 'tokens'] as const;
+const METRICS = ['accuracy', 'accuracy2x', 'regretHalf', 'regret', 'regret2x', 'solvedTokens', 'settled', 'tokens', 'segments', 'checks', 'idleBefore', 'idleAfter'] as const;
+type Metric = (typeof METRICS)[number];
+/** Metrics counted in tokens or episodes (not rates in [0, 1]). */
+const COUNTS: readonly Metric[] = ['solvedTokens', 'tokens', 'segments', 'checks', 'idleBefore', 'idleAfter'];
 
 /** Evaluates one policy: greedy at B and 2B, the meta-prover on every prefix of the 2B completions. */
 async function evaluate(reasoner: Reasoner, levels: readonly number[], problems: number, budget: number, meta: MrtConfig): Promise<LevelStats[]> {
   const task = reasoner.task;
   const seq = reasoner.spec.contextLength;
+  const check = task.tokenizer.tokens.indexOf('<check>');
   const atB = await greedyAttempts(reasoner, levels, problems, { maxNewTokens: budget });
   const at2B = await greedyAttempts(reasoner, levels, problems, { maxNewTokens: 2 * budget });
   const plans = at2B.map((a) => {
@@ -84,7 +100,17 @@ async function evaluate(reasoner: Reasoner, levels: readonly number[], problems:
     cursor += p.queries.length;
     const curve = anytimeCurve(j, p.eps);
     const solved = tokensAfterSolved(curve, p.a.completion.length);
-    return { level: p.a.level, half: normalisedRegret(curve, budget / 2), one: normalisedRegret(curve, budget), two: normalisedRegret(curve, 2 * budget), solved, tokens: p.a.completion.length };
+    const first = j.findIndex((x) => x >= 1);
+    let idleBefore = 0;
+    let idleAfter = 0;
+    for (let e = 1; e < j.length; e++) {
+      if (j[e] > j[e - 1]) continue;
+      if (first >= 0 && e > first) idleAfter++;
+      else idleBefore++;
+    }
+    const segs = parseCompletion(p.a.completion, task.tokenizer).segments;
+    const checks = segs.filter((sg) => p.a.completion[sg.start] === check).length;
+    return { level: p.a.level, half: normalisedRegret(curve, budget / 2), one: normalisedRegret(curve, budget), two: normalisedRegret(curve, 2 * budget), solved, tokens: p.a.completion.length, segments: segs.length, checks, idleBefore, idleAfter };
   });
   const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
   const acc = (list: readonly Attempt[], l: number) => mean(list.filter((a) => a.level === l).map((a) => (a.graded.correct ? 1 : 0)));
@@ -99,6 +125,10 @@ async function evaluate(reasoner: Reasoner, levels: readonly number[], problems:
       solvedTokens: mean(at.map((p) => p.solved ?? 0)),
       settled: mean(at.map((p) => (p.solved === null ? 0 : 1))),
       tokens: mean(at.map((p) => p.tokens)),
+      segments: mean(at.map((p) => p.segments)),
+      checks: mean(at.map((p) => p.checks)),
+      idleBefore: mean(at.map((p) => p.idleBefore)),
+      idleAfter: mean(at.map((p) => p.idleAfter)),
     };
   });
 }
@@ -110,7 +140,7 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
   const scenario = writeDigitSumScenario(o.out, 'digit-sum-mrt', LEVELS, REASONER);
   const levels = LEVELS.map((_, i) => i + 1);
   const meta = MrtConfig.parse({});
-  const sftBase: Omit<SftConfigInput, 'out' | 'seed' | 'dataSeed'> = { scenario, levels: [{ level: 1, weight: 1 }, { level: 2, weight: 1 }], policy: scale.policy, ...scale.sft, schedule: 'constant', warmup: Math.min(20, Math.floor(scale.sft.steps / 10)), threads, logEvery: 50, resume: false };
+  const sftBase: Omit<SftConfigInput, 'out' | 'seed' | 'dataSeed'> = { scenario, levels: [{ level: 1, weight: 1 }, { level: 2, weight: 1 }], policy: scale.policy, ...scale.sft, schedule: 'cosine', warmup: Math.min(100, Math.floor(scale.sft.steps / 10)), threads, logEvery: 50, resume: false };
   const grpoBase: Omit<ReasoningGrpoConfigInput, 'init' | 'out' | 'seed' | 'dataSeed'> = { scenario, levels: [{ level: 1, weight: 1 }, { level: 2, weight: 1 }], ...scale.grpo, maxNewTokens: scale.budget, threads, checkpointEvery: 1000, resume: false };
   const arms = ARMS.map((a) => ({ name: a.name, shaping: a.shaping ? MrtConfig.parse(a.shaping) : null }));
   writeFileSync(join(o.out, 'config.json'), JSON.stringify({ experiment: 'mrt', scale: scaleName, seeds: o.seeds, scenario, levels: LEVELS, reasoner: REASONER, sft: sftBase, grpo: grpoBase, arms, budget: scale.budget, metaProver: meta, evalProblems: scale.evalProblems, evaluation: 'greedy at B and 2B; J by the meta-prover on the 2B completions; eval: seed namespace, evalSeed 7' }, null, 2) + '\n');
@@ -118,6 +148,7 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
   const policies = ['sft', ...arms.map((a) => a.name)];
   const stats: Record<string, LevelStats[][]> = Object.fromEntries(policies.map((p) => [p, []]));
   const curves: Record<string, Record<string, number>[][]> = Object.fromEntries(arms.map((a) => [a.name, []]));
+  const sftLoss: number[] = [];
   const evalDir = async (dir: string) => {
     const reasoner = await openReasoner(dir, { threads });
     try {
@@ -130,6 +161,7 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
     const root = join(o.out, 'runs', `seed-${seed}`);
     o.log(`mrt: seed ${seed}/${o.seeds}: SFT (${scale.sft.steps} steps)`);
     const sft = await runSft({ ...sftBase, out: join(root, 'sft'), seed, dataSeed: seed });
+    sftLoss.push(sft.final.loss);
     stats.sft.push(await evalDir(sft.out));
     for (const arm of arms) {
       o.log(`mrt: seed ${seed}/${o.seeds}: GRPO ${arm.name} (${scale.grpo.iterations} iterations, budget ${scale.budget} tokens)`);
@@ -142,17 +174,17 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
   }
 
   // means over levels per seed, then intervals over seeds (rates and regrets clipped to [0, 1])
-  const bounds = (m: (typeof METRICS)[number]): [number, number] => (m === 'solvedTokens' || m === 'tokens' ? [0, Infinity] : [0, 1]);
-  const overLevels = (p: string, m: (typeof METRICS)[number]) => stats[p].map((s) => s.reduce((a, x) => a + x[m], 0) / s.length);
+  const bounds = (m: Metric): [number, number] => (COUNTS.includes(m) ? [0, Infinity] : [0, 1]);
+  const overLevels = (p: string, m: Metric) => stats[p].map((s) => s.reduce((a, x) => a + x[m], 0) / s.length);
   const table = Object.fromEntries(
-    policies.map((p) => [p, [...levels.map((l) => Object.fromEntries(METRICS.map((m) => [m, seedInterval(stats[p].map((s) => s[l - 1][m]), bounds(m))]))), Object.fromEntries(METRICS.map((m) => [m, seedInterval(overLevels(p, m), bounds(m))]))] as Record<(typeof METRICS)[number], SeedInterval>[]]),
+    policies.map((p) => [p, [...levels.map((l) => Object.fromEntries(METRICS.map((m) => [m, seedInterval(stats[p].map((s) => s[l - 1][m]), bounds(m))]))), Object.fromEntries(METRICS.map((m) => [m, seedInterval(overLevels(p, m), bounds(m))]))] as Record<Metric, SeedInterval>[]]),
   );
-  const vsGrpo = (arm: string, m: (typeof METRICS)[number]) => {
+  const vsGrpo = (arm: string, m: Metric) => {
     const a = overLevels(arm, m);
     const b = overLevels('grpo', m);
     return seedInterval(a.map((x, i) => x - b[i]));
   };
-  const effects = Object.fromEntries(arms.filter((a) => a.name !== 'grpo').map((a) => [a.name, Object.fromEntries(['regretHalf', 'regret', 'regret2x', 'accuracy', 'accuracy2x', 'solvedTokens'].map((m) => [m, vsGrpo(a.name, m as (typeof METRICS)[number])]))]));
+  const effects = Object.fromEntries(arms.filter((a) => a.name !== 'grpo').map((a) => [a.name, Object.fromEntries(['regretHalf', 'regret', 'regret2x', 'accuracy', 'accuracy2x', 'solvedTokens'].map((m) => [m, vsGrpo(a.name, m as Metric)]))]));
   const mrtEffects = effects.mrt as Record<string, SeedInterval> | undefined;
   // the direction of the means, and whether the paired interval over seeds shows it (excludes 0)
   const shown = (x: SeedInterval, sign: 1 | -1) => o.seeds > 1 && (sign > 0 ? x.lo > 0 : x.hi < 0);
@@ -169,7 +201,10 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
 
   const labels = [...levels.map(String), 'all'];
   const digits = [...LEVELS.map((l) => `${l.min}–${l.max}`), '—'];
-  const rows = policies.flatMap((p) => labels.map((l, i) => [p, l, digits[i], ...METRICS.map((m) => fmtInterval(table[p][i][m], m === 'solvedTokens' || m === 'tokens' ? 1 : 3))]));
+  const rows = policies.flatMap((p) => labels.map((l, i) => [p, l, digits[i], ...METRICS.map((m) => fmtInterval(table[p][i][m], COUNTS.includes(m) ? 1 : 3))]));
+  // per seed, so a seed whose base is off shows (mean over levels; SFT's final training loss)
+  const PER_SEED: readonly Metric[] = ['accuracy', 'accuracy2x', 'regret', 'solvedTokens', 'checks', 'tokens'];
+  const seedRows = policies.flatMap((p) => stats[p].map((s, k) => [p, String(k + 1), ...(p === 'sft' ? [sftLoss[k].toFixed(3)] : ['']), ...s.map((x) => x.accuracy.toFixed(3)), ...PER_SEED.map((m) => (s.reduce((a, x) => a + x[m], 0) / s.length).toFixed(COUNTS.includes(m) ? 1 : 3))]));
   const budgets = [scale.budget / 2, scale.budget, 2 * scale.budget];
   const charts = [
     await writeChart(o.out, 'regret-by-budget.svg', lineChart('normalised regret by token budget C0 (mean over levels and seeds)', policies.flatMap((p) => (['regretHalf', 'regret', 'regret2x'] as const).map((m, i) => ({ x: budgets[i], y: table[p][levels.length][m].mean, series: p }))), { x: 'budget C0 (tokens)', y: 'regret' })),
@@ -189,6 +224,12 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
     '',
     markdownTable(['policy', 'level', 'digits', ...METRICS], rows),
     '',
+    `segments: thought segments per completion; checks: \`<check>\` segments; idleBefore / idleAfter: episodes (split as the meta-prover does, at most ${meta.maxEpisodes}) whose J did not rise, before the first J = 1 and after it.`,
+    '',
+    '## Per seed (mean over levels unless a level is named)',
+    '',
+    markdownTable(['policy', 'seed', 'SFT loss', ...levels.map((l) => `accuracy L${l}`), ...PER_SEED], seedRows),
+    '',
     '## Against outcome-reward GRPO (paired over seeds, mean over levels)',
     '',
     ...effectLines,
@@ -199,7 +240,7 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
     '',
   ].join('\n');
   writeFileSync(join(o.out, 'report.md'), md);
-  const summary = { experiment: 'mrt', scale: scaleName, seeds: o.seeds, budget: scale.budget, levels: LEVELS, results: table, perSeed: stats, effects, holds, charts, report: 'report.md' };
+  const summary = { experiment: 'mrt', scale: scaleName, seeds: o.seeds, budget: scale.budget, levels: LEVELS, results: table, perSeed: stats, sftLoss, effects, holds, charts, report: 'report.md' };
   writeFileSync(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }

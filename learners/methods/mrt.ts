@@ -7,7 +7,12 @@
  * meta-prover (meta-prover.ts) estimates J_e = P(correct | answer forced after episode e) from
  * `samples` forced answers, e = −1 being the empty thought. The progress of episode e is
  * J_e − J_{e−1} (Definition 6.1), and α·progress is added to the advantage of episode e's tokens
- * (its trailing separator included) after GRPO's group normalisation of the outcome reward.
+ * (its leading separator included: the choice to start another episode) after GRPO's group
+ * normalisation of the outcome reward. Why leading: a trailing separator would pay a solving
+ * episode's progress also on the `<sep>` that opens one more (possibly useless) episode, but not
+ * on the `</think>` that stops: a bias towards writing on after solving (seen in our first full
+ * run: MRT kept checks GRPO dropped). With the leading one, stopping and continuing after an
+ * episode are paid alike, and what follows is paid by the progress it makes.
  * Why per token: the sum of an episode's progress over the trace telescopes to J_{k−1} − J_{−1},
  * so adding Σ progress to the outcome reward (`placement: 'reward'`, kept as an option) only
  * rewards the last forced answer and loses the per-episode credit the paper is after.
@@ -50,15 +55,16 @@ export type MrtConfigInput = z.input<typeof MrtConfig>;
 
 /**
  * Per-token bonus of a completion of `length` tokens: α·(J_e − J_{e−1}) on the tokens of episode e,
- * which run from its start to the next episode's start (its separator included; the last one to
- * its end). `j[0]` is J of the empty thought, `j[e + 1]` J after episode e. Other tokens get 0.
+ * which run from the previous episode's end (the separator that opens e included; the first from
+ * its start) to its own end. `j[0]` is J of the empty thought, `j[e + 1]` J after episode e. Other
+ * tokens (`<think>`, and `</think>` and the answer after the last episode) get 0.
  */
 export function progressBonus(j: readonly number[], eps: readonly Span[], length: number, alpha: number): number[] {
   if (j.length !== eps.length + 1) throw new RangeError(`progressBonus: ${eps.length} episodes need ${eps.length + 1} J values, got ${j.length}`);
   const bonus = new Array<number>(length).fill(0);
   eps.forEach((ep, e) => {
-    const end = e + 1 < eps.length ? eps[e + 1].start : ep.end;
-    for (let t = ep.start; t < Math.min(end, length); t++) bonus[t] = alpha * (j[e + 1] - j[e]);
+    const from = e > 0 ? eps[e - 1].end : ep.start;
+    for (let t = from; t < Math.min(ep.end, length); t++) bonus[t] = alpha * (j[e + 1] - j[e]);
   });
   return bonus;
 }

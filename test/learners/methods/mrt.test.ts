@@ -56,16 +56,20 @@ function scriptedKv(): { session: DeviceSession; cache: { layers: number; heads:
   return { session: session as unknown as DeviceSession, cache: { layers: 1, heads: 1, dh: 1 } };
 }
 
-test('progress bonus: α·(J_e − J_{e−1}) on episode e\'s tokens and its separator, 0 elsewhere', (t) => {
+test('progress bonus: α·(J_e − J_{e−1}) on episode e\'s tokens and the separator that opens it, 0 elsewhere', (t) => {
   const eps = [{ start: 1, end: 6 }, { start: 7, end: 12 }, { start: 13, end: 18 }];
   const j = [0.1, 0.1, 0.5, 1];
   const b = progressBonus(j, eps, 25, 1);
   t.is(b.length, 25);
   t.is(b[0], 0);
-  for (let k = 1; k < 7; k++) t.is(b[k], 0);
-  for (let k = 7; k < 13; k++) t.is(b[k], 0.4);
-  for (let k = 13; k < 18; k++) t.is(b[k], 0.5);
+  for (let k = 1; k < 6; k++) t.is(b[k], 0);
+  for (let k = 6; k < 12; k++) t.is(b[k], 0.4);
+  for (let k = 12; k < 18; k++) t.is(b[k], 0.5);
   for (let k = 18; k < 25; k++) t.is(b[k], 0);
+  // solved after episode 0, then a useless episode: its <sep> is paid like the </think> that would have stopped (0), not like the solving episode
+  const idle = progressBonus([0, 1, 1], [{ start: 1, end: 6 }, { start: 7, end: 12 }], 18, 1);
+  t.deepEqual(idle.slice(0, 8), [0, 1, 1, 1, 1, 1, 0, 0]);
+  t.is(progressBonus([0, 1], [{ start: 1, end: 6 }], 12, 1)[6], 0, 'the </think> after the solving episode gets 0 as well');
   t.deepEqual(progressBonus(j, eps, 25, 2), b.map((x) => 2 * x));
   t.deepEqual(progressBonus([1, 0], [{ start: 1, end: 4 }], 6, 1), [0, -1, -1, -1, 0, 0], 'an episode that loses the answer is penalised');
   t.throws(() => progressBonus([0.1, 0.2], eps, 25, 1), { message: /3 episodes need 4 J values/ });
