@@ -9,12 +9,13 @@
  * paired differences (RLSP − verifier at the hardest level, exploration-only − verifier).
  * Whatever the numbers say is reported; nothing is tuned to make an effect appear.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { RlspConfig, rlspShaper, thoughtStats, type RlspConfigInput } from '../../learners/methods/rlsp.js';
 import { wilson } from '../../learners/reasoning/evaluate.js';
 import { runGrpo, type ReasoningGrpoConfigInput } from '../../learners/reasoning/grpo.js';
-import { openReasoner, runSft, type SftConfigInput } from '../../learners/reasoning/sft.js';
+import type { AdvantageMode } from '../../learners/reasoning/rollout.js';
+import { SftConfig, openReasoner, runSft, type SftConfigInput } from '../../learners/reasoning/sft.js';
 import { lineChart } from '../report/charts.js';
 import type { Experiment, ExperimentOptions } from './index.js';
 import { fmtInterval, greedyAttempts, markdownTable, meanCurve, seedInterval, writeChart, writeDigitSumScenario, type Attempt, type SeedInterval, pickScale, type GrpoScale, type ScaleName } from './reasoning-kit.js';
@@ -34,12 +35,48 @@ const ARMS: readonly { readonly name: string; readonly shaping: RlspConfigInput 
 
 type Scale = GrpoScale;
 
-/** Sizes (see `pickScale`). */
+/**
+ * The GRPO advantage of every arm, one per run (REVERIE_RLSP_ADVANTAGE): 'mean' (default) is
+ * R − group mean, as Dr. GRPO and close to the paper's PPO, where −C/L stays a small addition to
+ * the verifier's 0/1; 'std' divides by the group's std, which makes −C/L a full-size advantage in
+ * groups whose samples are all right or all wrong (the previous runs').
+ */
+export function rlspAdvantage(env: NodeJS.ProcessEnv = process.env): AdvantageMode {
+  const v = env.REVERIE_RLSP_ADVANTAGE ?? 'mean';
+  if (v !== 'mean' && v !== 'std') throw new Error(`REVERIE_RLSP_ADVANTAGE: 'mean' or 'std', got '${v}'`);
+  return v;
+}
+
+/**
+ * Sizes (see `pickScale`). Full SFT: 3000 steps at a constant 1e-2 (ours). SFT loss plateaus near
+ * 0.3 (token accuracy 0.89) until the model learns the digit step, at a seed-dependent step: ~950
+ * for seed 1, ~1400 for seed 3; with 1000 steps seed 3 stayed on the plateau (greedy level-1
+ * accuracy 0.19 vs 0.97 and 0.995 for seeds 1–2), with 3000 it reaches 1.00 (level 2: 0.98).
+ * A cosine decay from 1e-2 over 2000 steps left seed 3 on the plateau (0.215).
+ */
 const SCALES: Record<ScaleName, Scale> = {
-  full: { policy: { dModel: 32, heads: 4, layers: 2, seq: 80 }, sft: { steps: 1000, batchSize: 32, lr: 1e-2 }, grpo: { iterations: 40, prompts: 16, groupSize: 8, lr: 3e-3, klCoef: 0.01 }, evalProblems: 200 },
+  full: { policy: { dModel: 32, heads: 4, layers: 2, seq: 80 }, sft: { steps: 3000, batchSize: 32, lr: 1e-2 }, grpo: { iterations: 40, prompts: 16, groupSize: 8, lr: 3e-3, klCoef: 0.01 }, evalProblems: 200 },
   quick: { policy: { dModel: 32, heads: 4, layers: 2, seq: 80 }, sft: { steps: 800, batchSize: 32, lr: 1e-2 }, grpo: { iterations: 10, prompts: 8, groupSize: 8, lr: 3e-3, klCoef: 0.01 }, evalProblems: 40 },
   tiny: { policy: { dModel: 16, heads: 2, layers: 1, seq: 80 }, sft: { steps: 20, batchSize: 8, lr: 1e-2 }, grpo: { iterations: 2, prompts: 4, groupSize: 4, lr: 3e-3, klCoef: 0.01 }, evalProblems: 4 },
 };
+
+type SftBase = Omit<SftConfigInput, 'out' | 'seed' | 'dataSeed'>;
+
+/**
+ * The SFT checkpoint of one seed: trained into `root/sft`, or, with `from` (REVERIE_RLSP_SFT_FROM =
+ * an earlier rlsp report directory), that run's own when its SFT config is this one's. SFT is
+ * deterministic given its config, so reuse only saves time (e.g. the other advantage setting on
+ * the same bases); GRPO checks the scenario's content hash of the checkpoint.
+ */
+async function sftCheckpoint(base: SftBase, seed: number, root: string, from: string | undefined): Promise<string> {
+  if (!from) return (await runSft({ ...base, out: join(root, 'sft'), seed, dataSeed: seed })).out;
+  const dir = resolve(from, 'runs', `seed-${seed}`, 'sft');
+  if (!existsSync(join(dir, 'policy.onnx'))) throw new Error(`REVERIE_RLSP_SFT_FROM: ${dir} has no trained SFT policy`);
+  const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { scenario: string; out: string };
+  const want = SftConfig.parse({ ...base, scenario: saved.scenario, out: saved.out, seed, dataSeed: seed });
+  if (JSON.stringify(saved) !== JSON.stringify(want)) throw new Error(`REVERIE_RLSP_SFT_FROM: ${dir} was trained with another SFT config than this run's`);
+  return dir;
+}
 
 /** What one policy does on one level. */
 interface LevelStats {
@@ -72,10 +109,11 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
   const scenario = writeDigitSumScenario(o.out, 'digit-sum-rlsp', LEVELS, REASONER);
   const levels = LEVELS.map((_, i) => i + 1);
   const hardest = levels[levels.length - 1];
-  const sftBase: Omit<SftConfigInput, 'out' | 'seed' | 'dataSeed'> = { scenario, levels: [{ level: 1, weight: 1 }, { level: 2, weight: 0.5 }], policy: scale.policy, ...scale.sft, schedule: 'constant', warmup: Math.min(20, Math.floor(scale.sft.steps / 10)), threads, logEvery: 50, resume: false };
-  const grpoBase: Omit<ReasoningGrpoConfigInput, 'init' | 'out' | 'seed' | 'dataSeed'> = { scenario, levels: levels.map((level) => ({ level, weight: 1 })), ...scale.grpo, threads, checkpointEvery: 1000, resume: false };
+  const sftFrom = process.env.REVERIE_RLSP_SFT_FROM || undefined;
+  const sftBase: SftBase = { scenario, levels: [{ level: 1, weight: 1 }, { level: 2, weight: 0.5 }], policy: scale.policy, ...scale.sft, schedule: 'constant', warmup: Math.min(20, Math.floor(scale.sft.steps / 10)), threads, logEvery: 50, resume: false };
+  const grpoBase: Omit<ReasoningGrpoConfigInput, 'init' | 'out' | 'seed' | 'dataSeed'> = { scenario, levels: levels.map((level) => ({ level, weight: 1 })), ...scale.grpo, advantage: rlspAdvantage(), threads, checkpointEvery: 1000, resume: false };
   const arms = ARMS.map((a) => ({ name: a.name, shaping: RlspConfig.parse(a.shaping) }));
-  writeFileSync(join(o.out, 'config.json'), JSON.stringify({ experiment: 'rlsp', scale: scaleName, seeds: o.seeds, scenario, levels: LEVELS, reasoner: REASONER, sft: sftBase, grpo: grpoBase, arms, evalProblems: scale.evalProblems, evaluation: 'greedy, eval: seed namespace, evalSeed 7' }, null, 2) + '\n');
+  writeFileSync(join(o.out, 'config.json'), JSON.stringify({ experiment: 'rlsp', scale: scaleName, seeds: o.seeds, scenario, levels: LEVELS, reasoner: REASONER, sft: sftBase, sftFrom: sftFrom ?? null, grpo: grpoBase, arms, evalProblems: scale.evalProblems, evaluation: 'greedy, eval: seed namespace, evalSeed 7' }, null, 2) + '\n');
 
   const policies = ['sft', ...arms.map((a) => a.name)];
   // stats[policy][seed][level-1]
@@ -92,8 +130,8 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
   };
   for (let seed = 1; seed <= o.seeds; seed++) {
     const root = join(o.out, 'runs', `seed-${seed}`);
-    o.log(`rlsp: seed ${seed}/${o.seeds}: SFT (${scale.sft.steps} steps)`);
-    const sft = await runSft({ ...sftBase, out: join(root, 'sft'), seed, dataSeed: seed });
+    o.log(`rlsp: seed ${seed}/${o.seeds}: SFT (${scale.sft.steps} steps${sftFrom ? `, from ${sftFrom}` : ''})`);
+    const sft = { out: await sftCheckpoint(sftBase, seed, root, sftFrom) };
     stats.sft.push(await evaluate(sft.out));
     for (const arm of arms) {
       o.log(`rlsp: seed ${seed}/${o.seeds}: GRPO ${arm.name} (${scale.grpo.iterations} iterations)`);
@@ -144,7 +182,10 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
     '',
     'Arms: **verifier** (1 if correct, 0 if wrong, −0.5 without an answer), **rlsp** (verifier − C/L, C = 8 tokens: ours), **exploration** (−C/L and the no-answer penalty, no verifier: the reward-hacking arm). The −0.5 is the authors\' code; C is ours (see learners/methods/rlsp.ts).',
     '',
-    'Note: GRPO normalises rewards within each prompt\'s group, so in a group whose samples are all right (or all wrong) the −C/L differences alone set the advantages, scaled to unit spread; the length term weighs much more under GRPO than under the paper\'s PPO with a critic, where it stays a small addition to the verifier\'s 0/1.',
+    `SFT: ${scale.sft.steps} steps of ${scale.sft.batchSize}, lr ${scale.sft.lr} (${sftBase.schedule}, ${String(sftBase.warmup)} warm-up steps). ${sftFrom ? `SFT checkpoints reused from ${sftFrom} (same SFT config). ` : ''}GRPO advantage (every arm, REVERIE_RLSP_ADVANTAGE): **${String(grpoBase.advantage)}**. ` +
+      (grpoBase.advantage === 'std'
+        ? 'With \'std\', GRPO divides each prompt\'s group by its std, so in a group whose samples are all right (or all wrong) the −C/L differences alone set the advantages, scaled to unit spread; the length term weighs much more than under the paper\'s PPO, where it stays a small addition to the verifier\'s 0/1.'
+        : 'With \'mean\', the advantage is R − the group\'s mean (Dr. GRPO): no std division, so in a group whose samples are all right (or all wrong) the −C/L differences stay as small as they are (|C/L| ≤ 0.5), as under the paper\'s PPO.'),
     '',
     markdownTable(['policy', 'level', 'digits', 'accuracy (t over seeds)', 'thought tokens', 'checks (share)', 'backtracks (share)', 'no answer (share)', 'accuracy, seeds pooled (Wilson)'], rows),
     '',

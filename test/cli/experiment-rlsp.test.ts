@@ -5,6 +5,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { rlspAdvantage } from '../../cli/experiments/rlsp.js';
 import { bin, root, tmp } from '../e2e/helpers/cli.js';
 
 test('experiment rlsp --quick writes summary.json, report.md with every arm and level, SVG charts and config.json', async (t) => {
@@ -45,4 +46,26 @@ test('experiment rlsp --quick writes summary.json, report.md with every arm and 
   t.true(existsSync(config.scenario), 'the scenario file the runs were trained on');
   const grpoConfig = JSON.parse(readFileSync(join(out, 'runs', 'seed-1', 'rlsp', 'config.json'), 'utf8'));
   t.is(grpoConfig.shaping.method, 'rlsp', 'the GRPO run recorded its shaping');
+  t.is(config.grpo.advantage, 'mean', 'the default advantage of the experiment');
+  t.is(config.sftFrom, null);
+  for (const arm of ['verifier', 'rlsp', 'exploration']) t.is(JSON.parse(readFileSync(join(out, 'runs', 'seed-1', arm, 'config.json'), 'utf8')).advantage, 'mean', arm);
+  t.regex(md, /GRPO advantage \(every arm, REVERIE_RLSP_ADVANTAGE\): \*\*mean\*\*/);
+
+  // the other advantage setting on the same SFT checkpoints
+  const out2 = join(dir, 'report-std');
+  const r2 = spawnSync(process.execPath, [bin, 'experiment', 'rlsp', '--quick', '--seeds', '1', '--threads', '1', '--out', out2, '--json'], { cwd: root, encoding: 'utf8', env: { ...process.env, REVERIE_EXPERIMENT_SCALE: 'tiny', REVERIE_RLSP_ADVANTAGE: 'std', REVERIE_RLSP_SFT_FROM: out } });
+  t.is(r2.status, 0, r2.stderr);
+  const config2 = JSON.parse(readFileSync(join(out2, 'config.json'), 'utf8'));
+  t.is(config2.grpo.advantage, 'std');
+  t.is(config2.sftFrom, out);
+  t.false(existsSync(join(out2, 'runs', 'seed-1', 'sft')), 'no SFT trained');
+  t.is(JSON.parse(readFileSync(join(out2, 'runs', 'seed-1', 'rlsp', 'config.json'), 'utf8')).init, join(out, 'runs', 'seed-1', 'sft'));
+  t.deepEqual(JSON.parse(r2.stdout.trim()).perSeed.sft, s.perSeed.sft, 'the same SFT policy evaluates the same');
+  t.regex(readFileSync(join(out2, 'report.md'), 'utf8'), /\*\*std\*\*/);
+});
+
+test('REVERIE_RLSP_ADVANTAGE: mean by default, std on request, anything else refused', (t) => {
+  t.is(rlspAdvantage({}), 'mean');
+  t.is(rlspAdvantage({ REVERIE_RLSP_ADVANTAGE: 'std' }), 'std');
+  t.throws(() => rlspAdvantage({ REVERIE_RLSP_ADVANTAGE: 'none' }), { message: /'mean' or 'std'/ });
 });
