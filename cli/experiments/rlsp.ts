@@ -63,6 +63,18 @@ const SCALES: Record<ScaleName, Scale> = {
 type SftBase = Omit<SftConfigInput, 'out' | 'seed' | 'dataSeed'>;
 
 /**
+ * The SFT mixture: level 1, level 2 at half its weight, and the hardest level at
+ * REVERIE_RLSP_SFT_LEVEL3 (default 0: absent, so the base never sees 6–7 digits and stops short
+ * there; a small weight gives a base that solves the hardest level sometimes, leaving RL room).
+ */
+export function rlspSftLevels(env: NodeJS.ProcessEnv = process.env): { level: number; weight: number }[] {
+  const raw = env.REVERIE_RLSP_SFT_LEVEL3 ?? '0';
+  const w = Number(raw);
+  if (raw.trim() === '' || !(w >= 0 && w <= 1)) throw new Error(`REVERIE_RLSP_SFT_LEVEL3: a weight in [0, 1], got '${raw}'`);
+  return [{ level: 1, weight: 1 }, { level: 2, weight: 0.5 }, ...(w > 0 ? [{ level: 3, weight: w }] : [])];
+}
+
+/**
  * The SFT checkpoint of one seed: trained into `root/sft`, or, with `from` (REVERIE_RLSP_SFT_FROM =
  * an earlier rlsp report directory), that run's own when its SFT config is this one's. SFT is
  * deterministic given its config, so reuse only saves time (e.g. the other advantage setting on
@@ -110,7 +122,8 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
   const levels = LEVELS.map((_, i) => i + 1);
   const hardest = levels[levels.length - 1];
   const sftFrom = process.env.REVERIE_RLSP_SFT_FROM || undefined;
-  const sftBase: SftBase = { scenario, levels: [{ level: 1, weight: 1 }, { level: 2, weight: 0.5 }], policy: scale.policy, ...scale.sft, schedule: 'constant', warmup: Math.min(20, Math.floor(scale.sft.steps / 10)), threads, logEvery: 50, resume: false };
+  const sftLevels = rlspSftLevels();
+  const sftBase: SftBase = { scenario, levels: sftLevels, policy: scale.policy, ...scale.sft, schedule: 'constant', warmup: Math.min(20, Math.floor(scale.sft.steps / 10)), threads, logEvery: 50, resume: false };
   const grpoBase: Omit<ReasoningGrpoConfigInput, 'init' | 'out' | 'seed' | 'dataSeed'> = { scenario, levels: levels.map((level) => ({ level, weight: 1 })), ...scale.grpo, advantage: rlspAdvantage(), threads, checkpointEvery: 1000, resume: false };
   const arms = ARMS.map((a) => ({ name: a.name, shaping: RlspConfig.parse(a.shaping) }));
   writeFileSync(join(o.out, 'config.json'), JSON.stringify({ experiment: 'rlsp', scale: scaleName, seeds: o.seeds, scenario, levels: LEVELS, reasoner: REASONER, sft: sftBase, sftFrom: sftFrom ?? null, grpo: grpoBase, arms, evalProblems: scale.evalProblems, evaluation: 'greedy, eval: seed namespace, evalSeed 7' }, null, 2) + '\n');
@@ -178,7 +191,7 @@ async function run(o: ExperimentOptions): Promise<Record<string, unknown>> {
   const md = [
     '# RLSP experiment (digit sum mod 10)',
     '',
-    `Scale **${scaleName}**, ${o.seeds} seed(s); ${scale.evalProblems} greedy evaluation problems per level and seed. Per seed: SFT on short demonstrations (level 1, and level 2 at half its weight), then GRPO per arm on levels 1–3 from that checkpoint. Intervals are 95% Student-t over seeds (none with one seed).`,
+    `Scale **${scaleName}**, ${o.seeds} seed(s); ${scale.evalProblems} greedy evaluation problems per level and seed. Per seed: SFT on short demonstrations (level 1, and level 2 at half its weight${sftLevels[2] ? `, and level 3 at weight ${sftLevels[2].weight} (REVERIE_RLSP_SFT_LEVEL3)` : ''}), then GRPO per arm on levels 1–3 from that checkpoint. Intervals are 95% Student-t over seeds (none with one seed).`,
     '',
     'Arms: **verifier** (1 if correct, 0 if wrong, −0.5 without an answer), **rlsp** (verifier − C/L, C = 8 tokens: ours), **exploration** (−C/L and the no-answer penalty, no verifier: the reward-hacking arm). The −0.5 is the authors\' code; C is ours (see learners/methods/rlsp.ts).',
     '',

@@ -5,7 +5,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { rlspAdvantage } from '../../cli/experiments/rlsp.js';
+import { rlspAdvantage, rlspSftLevels } from '../../cli/experiments/rlsp.js';
 import { bin, root, tmp } from '../e2e/helpers/cli.js';
 
 test('experiment rlsp --quick writes summary.json, report.md with every arm and level, SVG charts and config.json', async (t) => {
@@ -62,6 +62,13 @@ test('experiment rlsp --quick writes summary.json, report.md with every arm and 
   t.is(JSON.parse(readFileSync(join(out2, 'runs', 'seed-1', 'rlsp', 'config.json'), 'utf8')).init, join(out, 'runs', 'seed-1', 'sft'));
   t.deepEqual(JSON.parse(r2.stdout.trim()).perSeed.sft, s.perSeed.sft, 'the same SFT policy evaluates the same');
   t.regex(readFileSync(join(out2, 'report.md'), 'utf8'), /\*\*std\*\*/);
+});
+
+test('REVERIE_RLSP_SFT_LEVEL3: levels 1 and 2 by default, level 3 at the given weight, anything else refused', (t) => {
+  t.deepEqual(rlspSftLevels({}), [{ level: 1, weight: 1 }, { level: 2, weight: 0.5 }]);
+  t.deepEqual(rlspSftLevels({ REVERIE_RLSP_SFT_LEVEL3: '0' }), [{ level: 1, weight: 1 }, { level: 2, weight: 0.5 }]);
+  t.deepEqual(rlspSftLevels({ REVERIE_RLSP_SFT_LEVEL3: '0.05' }), [{ level: 1, weight: 1 }, { level: 2, weight: 0.5 }, { level: 3, weight: 0.05 }]);
+  for (const bad of ['', 'x', '-0.1', '2']) t.throws(() => rlspSftLevels({ REVERIE_RLSP_SFT_LEVEL3: bad }), { message: /weight in \[0, 1\]/ }, bad);
 });
 
 test('REVERIE_RLSP_ADVANTAGE: mean by default, std on request, anything else refused', (t) => {
