@@ -239,7 +239,8 @@ test('central inference merges the batches of both workers into one infer call (
   const K = 4;
   const source = createCentralSource({ scenario: getScenario(id), encoder: 'structured', concurrency: K, workers: 2, maxWaitMs: 20 }, learner.infer);
   try {
-    const trajs = await source.collect(requests(32));
+    // enough episodes that both workers play at once even when one starts late on a loaded machine
+    const trajs = await source.collect(requests(128));
     const rows = learner.calls.reduce((s, r) => s + r, 0);
     t.is(rows, trajs.reduce((s, x) => s + x.length, 0), 'every decision went through infer once');
     const merged = learner.calls.filter((r) => r > K).length;
