@@ -1,6 +1,6 @@
 import { emptyPlayStats, playRequests, type PlayStats } from './player.js';
 import { checkRequests, checkVersion, positiveInt, sourceSetup } from './options.js';
-import type { EpisodeRequest, ExperienceSource, InferFn, SourceOptions, Trajectory } from './types.js';
+import type { EpisodeRequest, ExperienceSource, InferFn, OnTrajectory, SourceOptions, Trajectory } from './types.js';
 
 /** An experience source that also reports where its time went. */
 export interface InProcessSource extends ExperienceSource {
@@ -36,10 +36,10 @@ export function createInProcessSource(opts: SourceOptions, infer: InferFn): InPr
     obsSize: encoder.size,
     numActions: ctx.actions.length,
     stats,
-    async collect(requests: readonly EpisodeRequest[]): Promise<Trajectory[]> {
+    async collect(requests: readonly EpisodeRequest[], onTrajectory?: OnTrajectory): Promise<Trajectory[]> {
       if (closed) throw new Error('collect() after close(): this experience source is closed');
       checkRequests(requests);
-      return await playRequests(ctx, encoder, requests, concurrency, forward, stats);
+      return await playRequests(ctx, encoder, requests, concurrency, forward, stats, onTrajectory);
     },
     publish(v: number): Promise<void> {
       checkVersion(v);

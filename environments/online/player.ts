@@ -7,7 +7,7 @@ import type { Rng } from '../../scenarios/random.js';
 import type { Encoder } from '../encoding/encoder.js';
 import { finalObservation } from '../env/dialogue-env.js';
 import { actionStream, maskedLogSoftmax, sampleLogProbs } from './sampling.js';
-import type { EpisodeRequest, Trajectory } from './types.js';
+import type { EpisodeRequest, OnTrajectory, Trajectory } from './types.js';
 
 /** What runs the policy for a player: one forward for a tick's rows. */
 export interface Forward {
@@ -72,7 +72,7 @@ interface Live {
  * several action streams. A forward that fails rejects the whole play (it is not the episode's
  * fault); family logic that fails gives a trajectory with `error` set.
  */
-export async function playRequests(ctx: ScenarioContext, encoder: Encoder, requests: readonly EpisodeRequest[], concurrency: number, fwd: Forward, stats: PlayStats = emptyPlayStats()): Promise<Trajectory[]> {
+export async function playRequests(ctx: ScenarioContext, encoder: Encoder, requests: readonly EpisodeRequest[], concurrency: number, fwd: Forward, stats: PlayStats = emptyPlayStats(), onTrajectory?: OnTrajectory): Promise<Trajectory[]> {
   const t0 = performance.now();
   const F = encoder.size;
   const A = ctx.actions.length;
@@ -166,9 +166,16 @@ export async function playRequests(ctx: ScenarioContext, encoder: Encoder, reque
   };
 
   const specs: EpisodeSpec[] = requests.map((r, i) => ({ index: i, seed: r.seed, id: `online-${r.seed}-${r.actionSeed}-${i}` }));
-  const episodes = await runEpisodes(ctx, policy, specs, { concurrency });
+  const trajectories: Trajectory[] = new Array(requests.length);
+  const onEpisode = (ep: Episode) => {
+    // a failed forward fails the whole play: nothing of it is handed out
+    if (fatal) return;
+    const t = toTrajectory(ctx, encoder, ep, states[ep.index], fwd.fallbackVersion());
+    trajectories[ep.index] = t;
+    onTrajectory?.(ep.index, t);
+  };
+  await runEpisodes(ctx, policy, specs, { concurrency, onEpisode });
   if (fatal) throw fatal;
-  const trajectories = episodes.map((ep, i) => toTrajectory(ctx, encoder, ep, states[i], fwd.fallbackVersion()));
   stats.episodes += requests.length;
   stats.wallMs += performance.now() - t0;
   return trajectories;

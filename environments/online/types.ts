@@ -59,6 +59,9 @@ export interface Trajectory {
  */
 export type InferFn = (obs: Float32Array, rows: number) => Promise<{ readonly logits: Float32Array; readonly version: number }>;
 
+/** Called with each trajectory of a collect as it is played; `index` is its request's position. */
+export type OnTrajectory = (index: number, trajectory: Trajectory) => void;
+
 /** What every source is built from. */
 export interface SourceOptions {
   /** The scenario data (a parsed Scenario). */
@@ -69,8 +72,12 @@ export interface SourceOptions {
 }
 
 export interface ExperienceSource {
-  /** Plays the requests with the current policy; resolves with one trajectory per request, in request order. */
-  collect(requests: readonly EpisodeRequest[]): Promise<Trajectory[]>;
+  /**
+   * Plays the requests with the current policy; resolves with one trajectory per request, in request
+   * order. `onTrajectory`, when given, also gets each trajectory (with its request's index) as soon
+   * as the source has it, in completion order, so a caller can pass it on while the rest play.
+   */
+  collect(requests: readonly EpisodeRequest[], onTrajectory?: OnTrajectory): Promise<Trajectory[]>;
   /**
    * Makes `model` (an inference ONNX model: input `x` [batch, obsSize] → output `logits`
    * [batch, numActions]) version `version`. Local copies reload it in every worker before the next

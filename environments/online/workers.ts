@@ -6,7 +6,7 @@ import { checkRequests, checkVersion, positiveInt, sourceSetup } from './options
 import { addPlayStats, emptyPlayStats, type PlayStats } from './player.js';
 import type { ModelMessage, OnlineResult, OnlineTask, OnlineWorkerConfig } from './protocol.js';
 import { SeedServer, type SeedStats } from './seed.js';
-import type { EpisodeRequest, ExperienceSource, InferFn, SourceOptions, Trajectory } from './types.js';
+import type { EpisodeRequest, ExperienceSource, InferFn, OnTrajectory, SourceOptions, Trajectory } from './types.js';
 
 export interface WorkerSourceOptions extends SourceOptions {
   /** Piscina worker threads (default: the available cores). */
@@ -121,7 +121,7 @@ class PooledSource implements WorkerSource {
     return this.published;
   }
 
-  async collect(requests: readonly EpisodeRequest[]): Promise<Trajectory[]> {
+  async collect(requests: readonly EpisodeRequest[], onTrajectory?: OnTrajectory): Promise<Trajectory[]> {
     if (this.closed) throw new Error('collect() after close(): this experience source is closed');
     checkRequests(requests);
     if (this.how.mode === 'local' && !this.model) throw new Error('local copies: collect() before the first publish(version, model); publish the policy\'s inference model first');
@@ -129,7 +129,11 @@ class PooledSource implements WorkerSource {
     const t0 = performance.now();
     const size = this.taskSize ?? Math.ceil(requests.length / this.workers);
     const tasks: Promise<OnlineResult>[] = [];
-    for (let start = 0; start < requests.length; start += size) tasks.push(this.runTask(start, requests.slice(start, start + size)));
+    for (let start = 0; start < requests.length; start += size) {
+      const task = this.runTask(start, requests.slice(start, start + size));
+      // a worker hands its trajectories back when its whole task is done
+      tasks.push(onTrajectory ? task.then((r) => { r.trajectories.forEach((t, k) => onTrajectory(start + k, t)); return r; }) : task);
+    }
     const results = await Promise.all(tasks);
     const out: Trajectory[] = [];
     for (const r of results) {

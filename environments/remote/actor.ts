@@ -26,7 +26,7 @@ import { ACTOR_HEADER, PROTOCOL_HEADER } from './learner.js';
 import { fromRequestMsg, toTrajectoryMsg } from './messages.js';
 import {
   PROTOCOL_VERSION, bytes, clientConstructors, f32,
-  type ActorMessage, type HelloReply, type HelloRequest, type InferReplyMsg, type LearnerMessage, type PolicyUpdate, type ScenarioRef, type WorkMsg,
+  type ActorMessage, type HelloReply, type HelloRequest, type InferReplyMsg, type LearnerMessage, type PolicyUpdate, type ScenarioRef, type TrajectoryMsg, type WorkMsg,
 } from './proto.js';
 
 export interface RetryOptions {
@@ -166,6 +166,9 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
   };
   const channel = new grpc.Channel(o.connect, channelCredentials(o.tls), channelOptions);
   const clientOpts = { channelOverride: channel };
+  // Trajectories get a connection of their own: HTTP/2 flow control is per connection, and their
+  // bulk would otherwise hold up the next tick's inference request behind window updates.
+  const bulk = new grpc.Channel(o.connect, channelCredentials(o.tls), { ...channelOptions, 'grpc.use_local_subchannel_pool': 1 });
   const sessionClient = new ctors.Session(o.connect, grpc.credentials.createInsecure(), clientOpts);
   const deadline = () => ({ deadline: Date.now() + (o.deadlineMs ?? 10_000) });
   let source: ExperienceSource | null = null;
@@ -225,13 +228,27 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
         source = o.workers ? createCentralSource({ ...sopts, workers: o.workers }, infer) : createInProcessSource(sopts, infer);
       }
       const src = source;
-      const play = new ctors.Experience(o.connect, grpc.credentials.createInsecure(), clientOpts).Play(md()) as grpc.ClientDuplexStream<ActorMessage, LearnerMessage>;
+      const play = new ctors.Experience(o.connect, grpc.credentials.createInsecure(), { channelOverride: bulk }).Play(md()) as grpc.ClientDuplexStream<ActorMessage, LearnerMessage>;
       calls.push(play as grpc.ClientDuplexStream<unknown, unknown>);
       const runWork = (w: WorkMsg) => {
         const requests: EpisodeRequest[] = w.requests.map(fromRequestMsg);
-        src.collect(requests).then((trajs) => {
-          if (finished) return;
-          play.write({ kind: 'result', result: { workId: w.workId, trajectories: trajs.map(toTrajectoryMsg) } });
+        // Trajectories go out as episodes finish, a few per Result, so that sending (and the
+        // learner's checks) overlap with playing the rest instead of all coming after the last one.
+        const per = Math.max(1, Math.min(16, Math.ceil(requests.length / 32)));
+        let positions: number[] = [];
+        let trajectories: TrajectoryMsg[] = [];
+        const send = () => {
+          if (finished || positions.length === 0) return;
+          play.write({ kind: 'result', result: { workId: w.workId, trajectories, positions } });
+          positions = [];
+          trajectories = [];
+        };
+        src.collect(requests, (k, t) => {
+          positions.push(k);
+          trajectories.push(toTrajectoryMsg(t));
+          if (positions.length >= per) send();
+        }).then((trajs) => {
+          send();
           counters.episodes += trajs.length;
           counters.workItems++;
         }, (err: unknown) => finish(err));
@@ -263,6 +280,7 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
     (watch as grpc.ClientReadableStream<PolicyUpdate> | null)?.cancel();
     await (source as ExperienceSource | null)?.close().catch(() => undefined);
     channel.close();
+    bulk.close();
   }
 }
 

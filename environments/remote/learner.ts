@@ -4,15 +4,16 @@
  * items and hands them to connected actors as they ask for work; each actor's observation batches
  * come in on its Inference stream and the pending batches of ALL actors are merged into one call
  * of the learner's InferFn (the SeedServer of the in-process central source, fed over a
- * MessageChannel per stream); finished trajectories come back on the Experience stream, are
- * checked, and admitted when their policy version lags the current one by at most `maxLag`.
+ * MessageChannel per stream); trajectories stream back on the Experience stream as episodes
+ * finish, are checked on arrival, and a work item is admitted once all of it has come and its
+ * policy version lags the current one by at most `maxLag`.
  */
 import { MessageChannel } from 'node:worker_threads';
 import * as grpc from '@grpc/grpc-js';
 import { checkRequests, checkVersion, positiveInt, sourceSetup } from '../online/options.js';
 import type { InferReply, InferRequest } from '../online/protocol.js';
 import { SeedServer, type SeedStats } from '../online/seed.js';
-import type { EpisodeRequest, ExperienceSource, InferFn, SourceOptions, Trajectory } from '../online/types.js';
+import type { EpisodeRequest, ExperienceSource, InferFn, OnTrajectory, SourceOptions, Trajectory } from '../online/types.js';
 import { checkListen, parseAddress, serverCredentials, tokenChecker, type ServerTls } from './auth.js';
 import { ProtocolError, checkActorMessage, checkHello, checkInferRequest, fromTrajectoryMsg, toRequestMsg } from './messages.js';
 import {
@@ -87,6 +88,7 @@ interface Collect {
   remaining: number;
   readonly resolve: (t: Trajectory[]) => void;
   readonly reject: (e: unknown) => void;
+  readonly onTrajectory?: OnTrajectory;
   done: boolean;
 }
 
@@ -97,6 +99,14 @@ interface WorkItem {
   readonly indices: readonly number[];
 }
 
+/** A work item handed to an actor, and what of it has come back. */
+interface Assignment {
+  readonly item: WorkItem;
+  /** Trajectories received so far (actors stream them), by position in the item. */
+  readonly got: (Trajectory | undefined)[];
+  left: number;
+}
+
 interface Actor {
   readonly id: string;
   readonly name: string;
@@ -104,7 +114,7 @@ interface Actor {
   readonly since: number;
   play: grpc.ServerDuplexStream<ActorMessage, LearnerMessage> | null;
   slots: number;
-  readonly inflight: Map<number, WorkItem>;
+  readonly inflight: Map<number, Assignment>;
   episodes: number;
 }
 
@@ -176,7 +186,7 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
       const item = queue.shift()!;
       if (item.collect.done) continue;
       actor.slots--;
-      actor.inflight.set(item.id, item);
+      actor.inflight.set(item.id, { item, got: new Array(item.indices.length), left: item.indices.length });
       const requests = item.indices.map((i) => toRequestMsg(item.collect.requests[i]));
       actor.play!.write({ work: { workId: item.id, requests, policyVersion: version } } satisfies LearnerMessage);
     }
@@ -186,7 +196,8 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
   const dropActor = (actor: Actor, why: string) => {
     if (!actors.has(actor.id)) return;
     actors.delete(actor.id);
-    const lost = [...actor.inflight.values()].filter((w) => !w.collect.done);
+    // what it had streamed of an item is dropped with it: an item is played again whole
+    const lost = [...actor.inflight.values()].map((a) => a.item).filter((w) => !w.collect.done);
     actor.inflight.clear();
     actor.play = null;
     if (lost.length > 0) {
@@ -197,27 +208,53 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
     pump();
   };
 
+  /** Takes a Result's trajectories into their assignment; the item is admitted (or refused as stale) once all have come. */
   const admit = (actor: Actor, r: ResultMsg, reply: (m: LearnerMessage) => void) => {
-    const item = actor.inflight.get(r.workId);
-    if (!item) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, `Result for work ${r.workId}, which is not assigned to this actor`);
+    const a = actor.inflight.get(r.workId);
+    if (!a) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, `Result for work ${r.workId}, which is not assigned to this actor`);
+    const { item } = a;
     const c = item.collect;
-    if (r.trajectories.length !== item.indices.length) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, `Result for work ${r.workId} has ${r.trajectories.length} trajectories; the work had ${item.indices.length} requests`);
-    // every trajectory is checked before any of them reaches a collect
-    const trajs = item.indices.map((i, k) => fromTrajectoryMsg(r.trajectories[k], c.requests[i], dims, `Result.trajectories[${k}]`));
-    actor.inflight.delete(r.workId);
+    const n = item.indices.length;
+    let positions = r.positions ?? [];
+    if (positions.length === 0) {
+      if (r.trajectories.length !== n) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, `Result for work ${r.workId} has ${r.trajectories.length} trajectories; the work had ${n} requests`);
+      positions = item.indices.map((_, k) => k);
+    }
+    const seen = new Set<number>();
+    for (const p of positions) {
+      if (!(Number.isInteger(p) && p >= 0 && p < n)) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, `Result for work ${r.workId}: position ${p} is not a request of the work (it had ${n})`);
+      if (a.got[p] !== undefined || seen.has(p)) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, `Result for work ${r.workId}: position ${p} was sent twice`);
+      seen.add(p);
+    }
+    // every trajectory is checked before any of them is kept
+    const trajs = positions.map((p, k) => fromTrajectoryMsg(r.trajectories[k], c.requests[item.indices[p]], dims, `Result.trajectories[${k}]`));
+    positions.forEach((p, k) => { a.got[p] = trajs[k]; });
+    a.left -= positions.length;
+    if (a.left > 0) return;
+    admitItem(actor, a, r.workId, reply);
+  };
+
+  const admitItem = (actor: Actor, a: Assignment, workId: number, reply: (m: LearnerMessage) => void) => {
+    const { item } = a;
+    const c = item.collect;
+    const trajs = a.got as Trajectory[];
+    actor.inflight.delete(workId);
     actor.slots = Math.min(maxSlots - actor.inflight.size, actor.slots + 1);
     const stale = trajs.find((t) => version - t.policyVersion > maxLag);
     if (stale) {
       stats.refusedResults++;
       const reason = `played with policy version ${stale.policyVersion}, the learner is at ${version} (maximum lag ${maxLag}); the requests are played again`;
-      reply({ ack: { workId: r.workId, admitted: false, reason } });
+      reply({ ack: { workId, admitted: false, reason } });
       if (!c.done) queue.push({ ...item, id: ++nextWork });
       pump();
       return;
     }
-    reply({ ack: { workId: r.workId, admitted: true, reason: '' } });
+    reply({ ack: { workId, admitted: true, reason: '' } });
     if (!c.done) {
-      item.indices.forEach((i, k) => { c.results[i] = trajs[k]; });
+      item.indices.forEach((i, k) => {
+        c.results[i] = trajs[k];
+        c.onTrajectory?.(i, trajs[k]);
+      });
       c.remaining -= trajs.length;
       actor.episodes += trajs.length;
       stats.episodes += trajs.length;
@@ -460,12 +497,12 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
         wake();
       });
     },
-    collect(requests: readonly EpisodeRequest[]): Promise<Trajectory[]> {
+    collect(requests: readonly EpisodeRequest[], onTrajectory?: OnTrajectory): Promise<Trajectory[]> {
       if (closed) return Promise.reject(new Error('collect() after close(): this experience source is closed'));
       checkRequests(requests);
       if (requests.length === 0) return Promise.resolve([]);
       return new Promise<Trajectory[]>((resolve, reject) => {
-        const c: Collect = { requests, results: new Array(requests.length), remaining: requests.length, resolve, reject, done: false };
+        const c: Collect = { requests, results: new Array(requests.length), remaining: requests.length, resolve, reject, onTrajectory, done: false };
         collects.add(c);
         const size = Math.min(fits, chunkSize ?? Math.min(32, Math.max(1, Math.ceil(requests.length / Math.max(1, 2 * playing().length)))));
         for (let start = 0; start < requests.length; start += size) {

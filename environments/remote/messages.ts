@@ -133,6 +133,9 @@ export function checkActorMessage(m: ActorMessage): { ready: number } | { result
   if (m.kind === 'result' && isObject(m.result)) {
     uint(m.result.workId, 'Result.workId', Number.MAX_SAFE_INTEGER);
     if (!Array.isArray(m.result.trajectories)) throw bad('Result.trajectories must be a list');
+    const positions = m.result.positions ?? [];
+    if (!Array.isArray(positions)) throw bad('Result.positions must be a list');
+    if (positions.length > 0 && positions.length !== m.result.trajectories.length) throw bad(`Result has ${m.result.trajectories.length} trajectories and ${positions.length} positions; expected one position per trajectory (or none)`);
     return { result: m.result };
   }
   throw bad('ActorMessage must set ready or result');

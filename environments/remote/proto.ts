@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 /** The wire protocol; bump it on any change an older peer would misread. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const PACKAGE = 'reverie.v1';
 
 /**
@@ -50,7 +50,7 @@ export interface TrajectoryMsg {
   terminated: boolean; truncated: boolean; finalObs: Uint8Array; episodeReturn: number; success: boolean; error: string;
 }
 export interface WorkMsg { workId: number; requests: EpisodeRequestMsg[]; policyVersion: number }
-export interface ResultMsg { workId: number; trajectories: TrajectoryMsg[] }
+export interface ResultMsg { workId: number; trajectories: TrajectoryMsg[]; positions?: number[] }
 export interface ActorMessage { kind?: 'ready' | 'result'; ready?: number; result?: ResultMsg | null }
 export interface AckMsg { workId: number; admitted: boolean; reason: string }
 export interface LearnerMessage { work?: WorkMsg; done?: string; ack?: AckMsg }

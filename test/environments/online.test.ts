@@ -9,7 +9,7 @@ import { actionStream, maskedLogSoftmax, sampleMasked } from '../../environments
 import { rmSync } from 'node:fs';
 import { createInProcessSource } from '../../environments/online/in-process.js';
 import { createCentralSource, createLocalCopiesSource } from '../../environments/online/workers.js';
-import type { EpisodeRequest, InferFn, Trajectory } from '../../environments/online/types.js';
+import type { EpisodeRequest, ExperienceSource, InferFn, Trajectory } from '../../environments/online/types.js';
 import { crashMarker } from './helpers/online-crash-worker.js';
 import { mlpModel, sessionInfer } from './helpers/online-model.js';
 
@@ -201,14 +201,25 @@ test('the same trajectories in-process, with central inference (1 and 2 workers)
   const learner = await sessionInfer(model, 2);
   const reqs = requests(24);
   const base = { scenario, encoder: 'structured' as const, concurrency: 4 };
-  const reference = await createInProcessSource(base, learner.infer).collect(reqs);
+  /** collect with onTrajectory: each request's trajectory handed out once, the same object collect returns. */
+  const streamed = async (source: ExperienceSource) => {
+    const seen = new Map<number, Trajectory>();
+    const got = await source.collect(reqs, (i, x) => {
+      t.false(seen.has(i), `request ${i} handed out twice`);
+      seen.set(i, x);
+    });
+    t.is(seen.size, reqs.length);
+    got.forEach((x, i) => t.is(seen.get(i), x));
+    return got;
+  };
+  const reference = await streamed(createInProcessSource(base, learner.infer));
   for (const workers of [1, 2]) {
     const central = createCentralSource({ ...base, workers }, learner.infer);
     const local = createLocalCopiesSource({ ...base, workers });
     try {
       await local.publish(2, model);
-      const c = await central.collect(reqs);
-      const l = await local.collect(reqs);
+      const c = await streamed(central);
+      const l = await streamed(local);
       sameTrajectories(t, reference, c);
       sameTrajectories(t, reference, l);
       // many small tasks (uneven ranges, queued in Piscina) come back in request order too

@@ -8,7 +8,7 @@ import { createInProcessSource } from '../../../environments/online/in-process.j
 import type { EpisodeRequest, Trajectory } from '../../../environments/online/types.js';
 import { RemoteActorError, backoffMs, runRemoteActor } from '../../../environments/remote/actor.js';
 import { toTrajectoryMsg } from '../../../environments/remote/messages.js';
-import { clientConstructors, type ActorMessage, type LearnerMessage, type WorkMsg } from '../../../environments/remote/proto.js';
+import { PROTOCOL_VERSION, clientConstructors, type ActorMessage, type LearnerMessage, type WorkMsg } from '../../../environments/remote/proto.js';
 import { DIMS, SCENARIO, SCENARIO_REF, hello, metadata, rawBidi, rawClient, rawUnary, startLearner, zeroInfer, type Outcome } from './helpers/learner.js';
 
 const { INVALID_ARGUMENT, FAILED_PRECONDITION, RESOURCE_EXHAUSTED, OK } = grpc.status;
@@ -20,9 +20,9 @@ function requests(n: number): EpisodeRequest[] {
 test('handshake: protocol or scenario mismatch → FAILED_PRECONDITION naming both versions; streams before Hello are refused', async (t) => {
   t.timeout(30_000);
   const source = await startLearner(t);
-  const proto = await hello(source.port, { protocolVersion: 2 });
+  const proto = await hello(source.port, { protocolVersion: PROTOCOL_VERSION + 1 });
   t.is(proto.code, FAILED_PRECONDITION);
-  t.regex(proto.details, /actor speaks 2, this learner 1/);
+  t.regex(proto.details, new RegExp(`actor speaks ${PROTOCOL_VERSION + 1}, this learner ${PROTOCOL_VERSION}`));
   const scen = await hello(source.port, { hasScenario: true, scenario: { ...SCENARIO_REF, version: '9.9.9' } });
   t.is(scen.code, FAILED_PRECONDITION);
   t.regex(scen.details, new RegExp(`actor expects twenty-questions 9\\.9\\.9 .*learner trains twenty-questions ${SCENARIO_REF.version.replace(/\./g, '\\.')}`));
@@ -38,7 +38,7 @@ test('handshake: protocol or scenario mismatch → FAILED_PRECONDITION naming bo
   t.regex(noHello.details, /Hello first/);
   const oldProto = await rawBidi(raw, 'Inference', 'Infer', [], metadata({ actor: good.reply!.actorId, protocol: '0' }));
   t.is(oldProto.code, FAILED_PRECONDITION);
-  t.regex(oldProto.details, /actor speaks 0, this learner 1/);
+  t.regex(oldProto.details, new RegExp(`actor speaks 0, this learner ${PROTOCOL_VERSION}`));
 
   const err = await t.throwsAsync(runRemoteActor({ connect: `127.0.0.1:${source.port}`, scenario: { ...SCENARIO_REF, hash: 'feedface' }, retry: { giveUpMs: 5000 } }));
   t.true(err instanceof RemoteActorError);
@@ -263,4 +263,76 @@ test('policy-version lag: a result older than maxLag is refused and its requests
   t.true(got.every((x) => x.policyVersion === 3), got.map((x) => x.policyVersion).join());
   t.true(source.stats.refusedResults >= 1, `refused ${source.stats.refusedResults}`);
   t.true(lines.some((l) => /refused work \d+: played with policy version 0, the learner is at 3/.test(l)), lines.join('\n'));
+});
+
+test('streamed results: a work item\'s trajectories may come a few at a time, in any order; it finishes when every position has come once; a repeated or unknown position is INVALID_ARGUMENT; an actor that leaves mid-item has the item played again whole', async (t) => {
+  t.timeout(30_000);
+  const reqs = requests(4);
+  const want = await createInProcessSource({ scenario: SCENARIO, encoder: 'structured', concurrency: 8 }, zeroInfer().infer).collect(reqs);
+  const msgs = want.map(toTrajectoryMsg);
+  const source = await startLearner(t, { chunkSize: 4 });
+  const addr = `127.0.0.1:${source.port}`;
+  const experience = new (clientConstructors().Experience)(addr, grpc.credentials.createInsecure());
+  t.teardown(() => experience.close());
+
+  /** Takes one work item and answers it with `parts` ([positions] per Result); resolves with the acks and the status if the stream ends. */
+  const answer = async (parts: number[][], opts: { leave?: boolean } = {}) => {
+    const actor = (await hello(source.port)).reply!.actorId;
+    const call = experience.Play(metadata({ actor })) as grpc.ClientDuplexStream<ActorMessage, LearnerMessage & { kind?: string }>;
+    const acks: boolean[] = [];
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.on('error', () => {});
+    await new Promise<void>((resolve) => {
+      call.on('data', (m: LearnerMessage & { kind?: string }) => {
+        if (m.kind === 'ack' && m.ack) acks.push(m.ack.admitted);
+        if (m.kind !== 'work' || !m.work) return;
+        for (const p of parts) call.write({ kind: 'result', result: { workId: m.work.workId, trajectories: p.map((k) => msgs[k % msgs.length]), positions: p } });
+        resolve();
+      });
+      call.write({ kind: 'ready', ready: 1 });
+    });
+    if (opts.leave) call.cancel();
+    return { call, acks, status };
+  };
+
+  const pending = source.collect(reqs);
+  void pending.catch(() => undefined);
+  // a duplicate inside one Result, then across Results, then a position the item does not have
+  for (const parts of [[[1, 1]], [[2], [0, 2]], [[4]]]) {
+    const r = await answer(parts);
+    const s = await r.status;
+    t.is(s.code, INVALID_ARGUMENT, s.details);
+    t.regex(s.details, parts[0][0] === 4 ? /position 4 is not a request of the work \(it had 4\)/ : /position 2 was sent twice|position 1 was sent twice/);
+  }
+  // half an item, then the actor leaves: nothing of it reaches the collect
+  const half = await answer([[3], [1]], { leave: true });
+  await half.status;
+  t.is(source.stats.episodes, 0);
+  // streamed in reverse, two Results: one ack, and the collect equals the in-process trajectories
+  const good = await answer([[3, 2], [1], [0]]);
+  const got = await pending;
+  while (good.acks.length === 0) await new Promise((r) => setTimeout(r, 10));
+  t.deepEqual(good.acks, [true]);
+  got.forEach((x, i) => {
+    t.is(Array.from(x.actions).join(), Array.from(want[i].actions).join(), `trajectory ${i}`);
+    t.is(Array.from(x.obs).join(), Array.from(want[i].obs).join());
+  });
+  t.is(source.stats.episodes, 4);
+  t.true(source.stats.reassigned >= 4, `reassigned ${source.stats.reassigned}`);
+  good.call.cancel();
+});
+
+test('a real actor streams its trajectories: the learner\'s onTrajectory sees each request once, before the collect resolves, with the collect\'s values', async (t) => {
+  t.timeout(30_000);
+  const source = await startLearner(t, { chunkSize: 8 });
+  const abort = new AbortController();
+  t.teardown(() => abort.abort());
+  void runRemoteActor({ connect: `127.0.0.1:${source.port}`, concurrency: 4, signal: abort.signal });
+  const seen = new Map<number, Trajectory>();
+  const got = await source.collect(requests(24), (i, x) => {
+    t.false(seen.has(i), `request ${i} twice`);
+    seen.set(i, x);
+  });
+  t.is(seen.size, 24);
+  got.forEach((x, i) => t.is(seen.get(i), x));
 });
