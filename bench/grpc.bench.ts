@@ -254,7 +254,7 @@ async function main(): Promise<void> {
   const [up0, down0] = [px.up, px.down];
   const m = await measure({ rates: [], mode: 'grpc', actors: 1, k: 64, episodes, source: inner }, requestsFor(episodes, 2000));
   const play = method('Experience', 'Play');
-  const resultBytes = m.trajs.reduce((s, t) => s + play.requestSerialize({ result: { workId: 1, trajectories: [toTrajectoryMsg(t)] } }).length, 0);
+  const resultBytes = m.trajs.reduce((s, t) => s + play.requestSerialize({ result: { workId: 1, trajectories: [toTrajectoryMsg(t, true)] } }).length, 0);
   const ser = serialiseCost(64);
   emit({
     bench: 'grpc-bytes', K: 64, decisions: m.decisions, forwards: m.seed.calls,

@@ -16,8 +16,8 @@ export interface Forward {
    * weights only between episodes), or -1 when the forward decides (central inference).
    */
   pin?(): number;
-  /** logits [rows * numActions] for obs [rows * obsSize]; `pins[i]` is row i's episode's pin. */
-  forward(obs: Float32Array, rows: number, pins: Int32Array): Promise<{ readonly logits: Float32Array; readonly version: number | Int32Array }>;
+  /** logits [rows * numActions] for obs [rows * obsSize]; `pins[i]` is row i's episode's pin, `requests[i]` its index in the play's requests. */
+  forward(obs: Float32Array, rows: number, pins: Int32Array, requests: Int32Array): Promise<{ readonly logits: Float32Array; readonly version: number | Int32Array }>;
   /** The version recorded for an episode that made no decision. */
   readonly fallbackVersion: () => number;
 }
@@ -53,6 +53,8 @@ export function addPlayStats(into: PlayStats, s: PlayStats): void {
 /** One episode's decisions as they are made. */
 interface Live {
   readonly req: EpisodeRequest;
+  /** Position in the play's requests. */
+  readonly index: number;
   readonly rng: Rng;
   readonly who: string;
   pin: number;
@@ -76,8 +78,8 @@ export async function playRequests(ctx: ScenarioContext, encoder: Encoder, reque
   const t0 = performance.now();
   const F = encoder.size;
   const A = ctx.actions.length;
-  const states: Live[] = requests.map((req) => ({
-    req, rng: actionStream(req.actionSeed), who: `episode seed ${req.seed} (actionSeed ${req.actionSeed})`, pin: -1, streamSeed: -1, obs: [], masks: [], actions: [], logProbs: [], versions: [],
+  const states: Live[] = requests.map((req, index) => ({
+    req, index, rng: actionStream(req.actionSeed), who: `episode seed ${req.seed} (actionSeed ${req.actionSeed})`, pin: -1, streamSeed: -1, obs: [], masks: [], actions: [], logProbs: [], versions: [],
   }));
   // runEpisodes hands `act` each episode's policy stream; `nameFor` sees that same object as the
   // episode starts (in spec order), which is how a row finds its request.
@@ -125,16 +127,18 @@ export async function playRequests(ctx: ScenarioContext, encoder: Encoder, reque
     const tp = performance.now();
     const x = new Float32Array(B * F);
     const pins = new Int32Array(B);
+    const rowsOf = new Int32Array(B);
     for (let i = 0; i < B; i++) {
       encoder.encode(observations[i], x, i * F);
       pins[i] = batch[i].pin;
+      rowsOf[i] = batch[i].index;
     }
     const encodeMs = performance.now() - tp;
     let out: Awaited<ReturnType<Forward['forward']>>;
     const tf = performance.now();
     try {
       // slice: the forward may transfer or keep its input; the rows are recorded from `x`
-      out = await fwd.forward(x.slice(), B, pins);
+      out = await fwd.forward(x.slice(), B, pins, rowsOf);
       if (out.logits.length !== B * A) throw new Error(`the policy returned ${out.logits.length} logits for ${B} rows of ${A} actions; expected ${B * A}`);
     } catch (err) {
       fatal ??= err;

@@ -18,15 +18,16 @@ import { makeContext } from '../../actors/context.js';
 import { Rng } from '../../scenarios/random.js';
 import { Scenario } from '../../scenarios/schema.js';
 import type { EncoderKind } from '../encoding/encoder.js';
-import { createInProcessSource } from '../online/in-process.js';
-import type { EpisodeRequest, ExperienceSource, InferFn } from '../online/types.js';
+import { positiveInt, sourceSetup } from '../online/options.js';
+import { playRequests } from '../online/player.js';
+import type { EpisodeRequest, ExperienceSource, InferFn, OnTrajectory, Trajectory } from '../online/types.js';
 import { createCentralSource, createLocalCopiesSource } from '../online/workers.js';
 import { authMetadata, channelCredentials, parseAddress, type ClientTls } from './auth.js';
 import { ACTOR_HEADER, PROTOCOL_HEADER } from './learner.js';
 import { fromRequestMsg, toTrajectoryMsg } from './messages.js';
 import {
   PROTOCOL_VERSION, bytes, clientConstructors, f32,
-  type ActorMessage, type HelloReply, type HelloRequest, type InferReplyMsg, type LearnerMessage, type PolicyUpdate, type ScenarioRef, type TrajectoryMsg, type WorkMsg,
+  type ActorMessage, type HelloReply, type HelloRequest, type InferReplyMsg, type InferRequestMsg, type LearnerMessage, type PolicyUpdate, type ScenarioRef, type TrajectoryMsg, type WorkMsg,
 } from './proto.js';
 
 export interface RetryOptions {
@@ -221,13 +222,28 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
       o.signal?.addEventListener('abort', onAbort, { once: true });
       const sopts = { scenario, encoder: hello.encoder as EncoderKind, concurrency: o.concurrency ?? hello.concurrency };
       const mode = o.source ?? 'central';
+      /** Plays one work item, handing out each trajectory as it finishes. */
+      let playWork: (w: WorkMsg, requests: EpisodeRequest[], each: OnTrajectory) => Promise<Trajectory[]>;
+      // episodes played in this thread tag their inference rows, so the learner keeps the observations
+      let obsKept = false;
       if (mode === 'local') {
-        source = createLocalCopiesSource({ ...sopts, workers: o.workers || 1 });
+        const src = source = createLocalCopiesSource({ ...sopts, workers: o.workers || 1 });
+        playWork = (_w, requests, each) => src.collect(requests, each);
       } else {
         const infer = inferOverStream(new ctors.Inference(o.connect, grpc.credentials.createInsecure(), clientOpts), md(), o.inferTimeoutMs ?? 60_000, calls, (e) => finish(e));
-        source = o.workers ? createCentralSource({ ...sopts, workers: o.workers }, infer) : createInProcessSource(sopts, infer);
+        if (o.workers) {
+          const src = source = createCentralSource({ ...sopts, workers: o.workers }, infer);
+          playWork = (_w, requests, each) => src.collect(requests, each);
+        } else {
+          const { ctx, encoder } = sourceSetup(sopts);
+          const concurrency = positiveInt('concurrency', sopts.concurrency, 32);
+          obsKept = true;
+          playWork = (w, requests, each) => playRequests(ctx, encoder, requests, concurrency, {
+            forward: (obs, rows, _pins, rowsOf) => infer(obs, rows, { workId: w.workId, positions: rowsOf }),
+            fallbackVersion: () => w.policyVersion,
+          }, undefined, each);
+        }
       }
-      const src = source;
       const play = new ctors.Experience(o.connect, grpc.credentials.createInsecure(), { channelOverride: bulk }).Play(md()) as grpc.ClientDuplexStream<ActorMessage, LearnerMessage>;
       calls.push(play as grpc.ClientDuplexStream<unknown, unknown>);
       const runWork = (w: WorkMsg) => {
@@ -243,9 +259,9 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
           positions = [];
           trajectories = [];
         };
-        src.collect(requests, (k, t) => {
+        playWork(w, requests, (k, t) => {
           positions.push(k);
-          trajectories.push(toTrajectoryMsg(t));
+          trajectories.push(toTrajectoryMsg(t, obsKept));
           if (positions.length >= per) send();
         }).then((trajs) => {
           send();
@@ -267,7 +283,7 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
         watch = new ctors.Policy(o.connect, grpc.credentials.createInsecure(), clientOpts).Watch({ afterVersion: -1 }, md()) as grpc.ClientReadableStream<PolicyUpdate>;
         let first = true;
         watch.on('data', (u: PolicyUpdate) => {
-          src.publish(u.version, new Uint8Array(u.model)).then(() => {
+          source!.publish(u.version, new Uint8Array(u.model)).then(() => {
             if (first) start();
             first = false;
           }, (e: unknown) => finish(e));
@@ -284,9 +300,15 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
   }
 }
 
-/** An InferFn that sends each batch on one Inference stream and waits for its logits. */
-function inferOverStream(client: grpc.Client, md: grpc.Metadata, timeoutMs: number, calls: grpc.ClientDuplexStream<unknown, unknown>[], broken: (e: unknown) => void): InferFn {
-  const call = (client as unknown as { Infer(md: grpc.Metadata): grpc.ClientDuplexStream<{ id: number; rows: number; obs: Buffer }, InferReplyMsg> }).Infer(md);
+/** Whose observations an inference request's rows are: a work item, and each row's position in it. */
+interface RowTags {
+  readonly workId: number;
+  readonly positions: Int32Array;
+}
+
+/** An InferFn that sends each batch on one Inference stream and waits for its logits (`tags`: the learner keeps the rows). */
+function inferOverStream(client: grpc.Client, md: grpc.Metadata, timeoutMs: number, calls: grpc.ClientDuplexStream<unknown, unknown>[], broken: (e: unknown) => void): (obs: Float32Array, rows: number, tags?: RowTags) => ReturnType<InferFn> {
+  const call = (client as unknown as { Infer(md: grpc.Metadata): grpc.ClientDuplexStream<InferRequestMsg, InferReplyMsg> }).Infer(md);
   calls.push(call as grpc.ClientDuplexStream<unknown, unknown>);
   let next = 0;
   let dead: unknown = null;
@@ -309,13 +331,13 @@ function inferOverStream(client: grpc.Client, md: grpc.Metadata, timeoutMs: numb
   });
   call.on('error', breakAll);
   call.on('end', () => breakAll(Object.assign(new Error('the learner ended the inference stream'), { code: grpc.status.UNAVAILABLE })));
-  return (obs, rows) => {
+  return (obs, rows, tags) => {
     if (dead) return Promise.reject(dead);
     const id = next++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => breakAll(Object.assign(new Error(`no logits from the learner within ${timeoutMs} ms`), { code: grpc.status.DEADLINE_EXCEEDED })), timeoutMs);
       waiting.set(id, { resolve, reject, timer });
-      call.write({ id, rows, obs: bytes(obs) });
+      call.write({ id, rows, obs: bytes(obs), ...(tags ? { workId: tags.workId, positions: Array.from(tags.positions) } : {}) });
     });
   };
 }

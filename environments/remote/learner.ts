@@ -63,6 +63,8 @@ export interface RemoteStats {
   reassigned: number;
   malformed: number;
   unauthenticated: number;
+  /** Inference rows kept as their episodes' observations (tagged requests), so the trajectories came without them. */
+  keptObservations: number;
   /** The central inference batching (forwards, rows, merges). */
   readonly seed: SeedStats;
 }
@@ -105,6 +107,8 @@ interface Assignment {
   /** Trajectories received so far (actors stream them), by position in the item. */
   readonly got: (Trajectory | undefined)[];
   left: number;
+  /** Observations kept from tagged inference requests, by position: the trajectories need not carry them. */
+  readonly kept: (Float32Array[] | undefined)[];
 }
 
 interface Actor {
@@ -156,7 +160,7 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
   if (fits < 1) throw new RangeError(`options.maxMessageBytes ${maxMessageBytes} is too small for one episode of ${ctx.scenario.id} (up to ${episodeBytes} bytes: ${T} turns of ${dims.obsSize} features); raise it`);
 
   const seed = new SeedServer(infer, dims.obsSize, dims.numActions, maxWaitMs);
-  const stats: RemoteStats = { episodes: 0, refusedResults: 0, reassigned: 0, malformed: 0, unauthenticated: 0, seed: seed.stats };
+  const stats: RemoteStats = { episodes: 0, refusedResults: 0, reassigned: 0, malformed: 0, unauthenticated: 0, keptObservations: 0, seed: seed.stats };
   const actors = new Map<string, Actor>();
   const collects = new Set<Collect>();
   const queue: WorkItem[] = [];
@@ -186,7 +190,7 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
       const item = queue.shift()!;
       if (item.collect.done) continue;
       actor.slots--;
-      actor.inflight.set(item.id, { item, got: new Array(item.indices.length), left: item.indices.length });
+      actor.inflight.set(item.id, { item, got: new Array(item.indices.length), left: item.indices.length, kept: [] });
       const requests = item.indices.map((i) => toRequestMsg(item.collect.requests[i]));
       actor.play!.write({ work: { workId: item.id, requests, policyVersion: version } } satisfies LearnerMessage);
     }
@@ -227,11 +231,29 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
       seen.add(p);
     }
     // every trajectory is checked before any of them is kept
-    const trajs = positions.map((p, k) => fromTrajectoryMsg(r.trajectories[k], c.requests[item.indices[p]], dims, `Result.trajectories[${k}]`));
-    positions.forEach((p, k) => { a.got[p] = trajs[k]; });
+    const trajs = positions.map((p, k) => fromTrajectoryMsg(r.trajectories[k], c.requests[item.indices[p]], dims, `Result.trajectories[${k}]`, a.kept[p]));
+    positions.forEach((p, k) => {
+      a.got[p] = trajs[k];
+      a.kept[p] = undefined;
+    });
     a.left -= positions.length;
     if (a.left > 0) return;
     admitItem(actor, a, r.workId, reply);
+  };
+
+  /** Keeps the rows of a tagged inference request as the observations of their episodes. */
+  const keep = (actor: Actor, m: InferRequestMsg, obs: Float32Array) => {
+    const a = actor.inflight.get(m.workId ?? 0);
+    if (!a) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, `InferRequest.workId ${m.workId} is not a work item this actor holds`);
+    const F = dims.obsSize;
+    const n = a.item.indices.length;
+    const positions = m.positions!;
+    for (const p of positions) {
+      if (!(Number.isInteger(p) && p >= 0 && p < n)) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, `InferRequest.positions: ${p} is not a request of work ${m.workId} (it had ${n})`);
+      if (a.got[p] !== undefined) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, `InferRequest.positions: the episode at ${p} of work ${m.workId} has finished`);
+    }
+    positions.forEach((p, i) => (a.kept[p] ??= []).push(obs.subarray(i * F, (i + 1) * F)));
+    stats.keptObservations += positions.length;
   };
 
   const admitItem = (actor: Actor, a: Assignment, workId: number, reply: (m: LearnerMessage) => void) => {
@@ -371,6 +393,8 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
           if (isMalformed(m)) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, m[MALFORMED]);
           const obs = checkInferRequest(m, dims.obsSize, maxRows);
           if (inflight >= MAX_INFER_INFLIGHT) throw new ProtocolError(grpc.status.RESOURCE_EXHAUSTED, `more than ${MAX_INFER_INFLIGHT} inference requests waiting for logits on one stream; wait for the answers`);
+          // a copy: `obs` itself goes to the forward
+          if (m.positions?.length) keep(actor!, m, obs.slice());
           inflight++;
           const req: InferRequest = { id: m.id, rows: m.rows, obs };
           ch.port2.postMessage(req, [obs.buffer as ArrayBuffer]);

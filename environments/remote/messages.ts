@@ -44,11 +44,12 @@ export function fromRequestMsg(m: EpisodeRequestMsg): EpisodeRequest {
   return { seed: m.seed, actionSeed: m.actionSeed, ...(m.hasGroup ? { group: m.group } : {}) };
 }
 
-export function toTrajectoryMsg(t: Trajectory): TrajectoryMsg {
+/** `obsKept`: leave the observations out (the learner kept them from the episode's inference requests). */
+export function toTrajectoryMsg(t: Trajectory, obsKept = false): TrajectoryMsg {
   return {
     seed: t.seed, actionSeed: t.actionSeed, hasGroup: t.group !== undefined, group: t.group ?? 0, policyVersion: t.policyVersion, length: t.length,
-    obs: bytes(t.obs), mask: bytes(t.mask), actions: bytes(t.actions), logProbs: bytes(t.logProbs), rewards: bytes(t.rewards),
-    terminated: t.terminated, truncated: t.truncated, finalObs: bytes(t.finalObs), episodeReturn: t.return, success: t.success, error: t.error ?? '',
+    obs: obsKept ? Buffer.alloc(0) : bytes(t.obs), mask: bytes(t.mask), actions: bytes(t.actions), logProbs: bytes(t.logProbs), rewards: bytes(t.rewards),
+    terminated: t.terminated, truncated: t.truncated, finalObs: bytes(t.finalObs), episodeReturn: t.return, success: t.success, error: t.error ?? '', obsKept,
   };
 }
 
@@ -60,8 +61,10 @@ export interface Dims {
 /**
  * Checks a trajectory message against the request it answers and the scenario's sizes, and turns
  * it into a Trajectory (arrays copied out of the message buffer, so nothing aliases gRPC's memory).
+ * `kept`: the observation rows the learner kept from this episode's inference requests, used when
+ * the message says `obsKept`.
  */
-export function fromTrajectoryMsg(m: unknown, req: EpisodeRequest, dims: Dims, field: string): Trajectory {
+export function fromTrajectoryMsg(m: unknown, req: EpisodeRequest, dims: Dims, field: string, kept: readonly Float32Array[] = []): Trajectory {
   if (!isObject(m)) throw bad(`${field} is not a message`);
   const F = dims.obsSize;
   const A = dims.numActions;
@@ -70,13 +73,19 @@ export function fromTrajectoryMsg(m: unknown, req: EpisodeRequest, dims: Dims, f
   if (hasGroup !== (req.group !== undefined) || (hasGroup && m.group !== req.group)) throw bad(`${field}.group does not match the request's group`);
   const version = uint(m.policyVersion, `${field}.policyVersion`);
   const T = uint(m.length, `${field}.length`, 100_000);
-  const obs = f32(byteField(m.obs, `${field}.obs`, T * F * 4)).slice();
+  let obs: Float32Array;
+  if (m.obsKept === true) {
+    byteField(m.obs, `${field}.obs`, 0);
+    if (kept.length < T) throw bad(`${field} has ${T} turns and says the learner kept its observations, but its inference requests brought ${kept.length}`);
+    obs = new Float32Array(T * F);
+    for (let k = 0; k < T; k++) obs.set(kept[k], k * F);
+  } else obs = f32(byteField(m.obs, `${field}.obs`, T * F * 4)).slice();
   const mask = byteField(m.mask, `${field}.mask`, T * A).slice();
   const actions = i32(byteField(m.actions, `${field}.actions`, T * 4)).slice();
   const logProbs = f32(byteField(m.logProbs, `${field}.logProbs`, T * 4)).slice();
   const rewards = f32(byteField(m.rewards, `${field}.rewards`, T * 4)).slice();
   const finalObs = f32(byteField(m.finalObs, `${field}.finalObs`, F * 4)).slice();
-  finite(obs, `${field}.obs`);
+  if (m.obsKept !== true) finite(obs, `${field}.obs`);
   finite(rewards, `${field}.rewards`);
   finite(finalObs, `${field}.finalObs`);
   for (let i = 0; i < mask.length; i++) if (mask[i] > 1) throw bad(`${field}.mask[${i}] is ${mask[i]}, expected 0 or 1`);
@@ -99,12 +108,14 @@ export function fromTrajectoryMsg(m: unknown, req: EpisodeRequest, dims: Dims, f
   };
 }
 
-/** Checks one Inference request; returns its observations. */
+/** Checks one Inference request; returns its observations (`positions`, when set, is checked against the rows here and against the work item by the learner). */
 export function checkInferRequest(m: InferRequestMsg, obsSize: number, maxRows: number): Float32Array {
   const id = m.id;
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw bad(`InferRequest.id must be a non-negative integer, got ${String(id)}`);
   const rows = m.rows;
   if (typeof rows !== 'number' || !Number.isInteger(rows) || rows < 1 || rows > maxRows) throw bad(`InferRequest.rows must be an integer in [1, ${maxRows}], got ${String(rows)}`);
+  const positions = m.positions ?? [];
+  if (!Array.isArray(positions) || (positions.length > 0 && positions.length !== rows)) throw bad(`InferRequest.positions must be empty or have one entry per row (${rows}), got ${Array.isArray(positions) ? positions.length : String(positions)}`);
   const obs = f32(byteField(m.obs, 'InferRequest.obs', rows * obsSize * 4)).slice();
   finite(obs, 'InferRequest.obs');
   return obs;

@@ -41,13 +41,13 @@ export interface HelloReply {
   protocolVersion: number; actorId: string; scenario: ScenarioRef; scenarioJson: string; encoder: string;
   obsSize: number; numActions: number; concurrency: number; policyVersion: number; maxMessageBytes: number;
 }
-export interface InferRequestMsg { id: number; rows: number; obs: Uint8Array }
+export interface InferRequestMsg { id: number; rows: number; obs: Uint8Array; workId?: number; positions?: number[] }
 export interface InferReplyMsg { id: number; logits: Uint8Array; policyVersion: number }
 export interface EpisodeRequestMsg { seed: number; actionSeed: number; hasGroup: boolean; group: number }
 export interface TrajectoryMsg {
   seed: number; actionSeed: number; hasGroup: boolean; group: number; policyVersion: number; length: number;
   obs: Uint8Array; mask: Uint8Array; actions: Uint8Array; logProbs: Uint8Array; rewards: Uint8Array;
-  terminated: boolean; truncated: boolean; finalObs: Uint8Array; episodeReturn: number; success: boolean; error: string;
+  terminated: boolean; truncated: boolean; finalObs: Uint8Array; episodeReturn: number; success: boolean; error: string; obsKept?: boolean;
 }
 export interface WorkMsg { workId: number; requests: EpisodeRequestMsg[]; policyVersion: number }
 export interface ResultMsg { workId: number; trajectories: TrajectoryMsg[]; positions?: number[] }

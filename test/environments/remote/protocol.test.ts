@@ -85,7 +85,8 @@ function corrupt(req: { seed: number; actionSeed: number }, how: number): { traj
     seed: req.seed, actionSeed: req.actionSeed, policyVersion: 0, length: 1, obs: new Float32Array(F), mask: new Uint8Array(A).fill(1), actions: Int32Array.of(0),
     logProbs: Float32Array.of(-1), rewards: Float32Array.of(0), terminated: true, truncated: false, finalObs: new Float32Array(F), return: 0, success: false,
   };
-  const cases: [Partial<Trajectory> | 'none' | 'id', RegExp][] = [
+  const cases: [Partial<Trajectory> | 'none' | 'id' | 'kept', RegExp][] = [
+    ['kept', /has 1 turns and says the learner kept its observations, but its inference requests brought 0/],
     ['none', /has 0 trajectories/],
     [{ seed: req.seed + 1 }, /work asked for seed/],
     [{ obs: new Float32Array(F - 1) }, /obs has \d+ bytes, expected/],
@@ -100,6 +101,7 @@ function corrupt(req: { seed: number; actionSeed: number }, how: number): { traj
   const [c, expect] = cases[how % cases.length];
   if (c === 'none') return { trajectories: [], expect };
   if (c === 'id') return { trajectories: [toTrajectoryMsg(base)], expect, bumpId: true };
+  if (c === 'kept') return { trajectories: [toTrajectoryMsg(base, true)], expect };
   return { trajectories: [toTrajectoryMsg({ ...base, ...c })], expect };
 }
 
@@ -157,6 +159,8 @@ test('fuzz: 1,000 malformed messages (random bytes, wrong fields, oversize) are 
       { id: 1, rows: 2, obs: Buffer.alloc(F * 4) },
       { id: 1, rows: 1, obs: Buffer.from(Float32Array.from({ length: F }, (_, i) => (i === 3 ? NaN : 0)).buffer) },
       { id: 1, rows: 100_000, obs: Buffer.alloc(4) },
+      { id: 1, rows: 1, obs: Buffer.alloc(F * 4), workId: 999_999, positions: [0] },
+      { id: 1, rows: 2, obs: Buffer.alloc(2 * F * 4), workId: 1, positions: [0] },
     ];
     call.write(msgs[how % msgs.length]);
   });
@@ -178,7 +182,7 @@ test('fuzz: 1,000 malformed messages (random bytes, wrong fields, oversize) are 
       const o = await badResult(await newActor(), i);
       seen('result-fields', o, [INVALID_ARGUMENT], o.expect);
     } else {
-      seen('infer-fields', await badInfer(await newActor(), i), [INVALID_ARGUMENT], /InferRequest\.(rows|obs)/);
+      seen('infer-fields', await badInfer(await newActor(), i), [INVALID_ARGUMENT], /InferRequest\.(rows|obs|workId|positions)/);
     }
     sent++;
   }
@@ -269,7 +273,7 @@ test('streamed results: a work item\'s trajectories may come a few at a time, in
   t.timeout(30_000);
   const reqs = requests(4);
   const want = await createInProcessSource({ scenario: SCENARIO, encoder: 'structured', concurrency: 8 }, zeroInfer().infer).collect(reqs);
-  const msgs = want.map(toTrajectoryMsg);
+  const msgs = want.map((x) => toTrajectoryMsg(x));
   const source = await startLearner(t, { chunkSize: 4 });
   const addr = `127.0.0.1:${source.port}`;
   const experience = new (clientConstructors().Experience)(addr, grpc.credentials.createInsecure());
@@ -322,7 +326,7 @@ test('streamed results: a work item\'s trajectories may come a few at a time, in
   good.call.cancel();
 });
 
-test('a real actor streams its trajectories: the learner\'s onTrajectory sees each request once, before the collect resolves, with the collect\'s values', async (t) => {
+test('a real actor streams its trajectories without their observations (the learner kept them from inference): onTrajectory sees each request once, before the collect resolves, with the collect\'s values', async (t) => {
   t.timeout(30_000);
   const source = await startLearner(t, { chunkSize: 8 });
   const abort = new AbortController();
@@ -335,4 +339,7 @@ test('a real actor streams its trajectories: the learner\'s onTrajectory sees ea
   });
   t.is(seen.size, 24);
   got.forEach((x, i) => t.is(seen.get(i), x));
+  // the actor played in its own thread, so it tagged its inference rows and sent no observations back
+  const decisions = got.reduce((s, x) => s + x.length, 0);
+  t.is(source.stats.keptObservations, decisions);
 });
