@@ -24,13 +24,19 @@ const GRID = 15;
 const GRID_M = Array.from({ length: GRID }, (_, g) => (g + 0.5) / GRID);
 
 /** Posterior weights of each concept's initial mastery on GRID_M, from quiz answers and what the student said. */
-const posteriors = new WeakMap<TutoringScenario, Map<string, readonly number[]>>();
+const posteriors = new WeakMap<TutoringScenario, Map<number | string, readonly number[]>>();
 
 /** {@link computePosterior}, memoised per scenario on what it depends on (few distinct keys per scenario). */
 function posterior(s: TutoringScenario, c: Compiled, v: TutoringView, i: number): readonly number[] {
   let memo = posteriors.get(s);
   if (!memo) { memo = new Map(); posteriors.set(s, memo); }
-  const key = `${i},${v.quizRight[i]},${v.quizWrong[i]},${v.quizUnsure[i]},${v.saidWeak[i] ? 1 : 0}${v.saidStrong[i] ? 1 : 0}`;
+  const r = v.quizRight[i];
+  const wr = v.quizWrong[i];
+  const u = v.quizUnsure[i];
+  const said = (v.saidWeak[i] ? 2 : 0) + (v.saidStrong[i] ? 1 : 0);
+  // A small integer while the counts fit (any real episode): building a string key per call was a
+  // tenth of this family's allocation.
+  const key = i < 64 && r < 128 && wr < 128 && u < 128 ? (((i * 128 + r) * 128 + wr) * 128 + u) * 4 + said : `${i},${r},${wr},${u},${said}`;
   let w = memo.get(key);
   if (!w) {
     w = computePosterior(s, c, v, i);
@@ -92,12 +98,63 @@ function countLikelihood(s: TutoringScenario, c: Compiled, m: number, quizzes: n
   return dp[right] ?? 0;
 }
 
+// The grid loops of `heuristic`, each in a function of its own: there V8 inlines the model's
+// arithmetic, while in `heuristic` its inlining budget runs out and every call boxes its result
+// (most of this policy's allocation). Results go into Float64Arrays, unboxed.
+
+/** Scratch for `heuristic` (synchronous, so one of each is enough). */
+const MT = new Float64Array(GRID);
+const SUMS = new Float64Array(2);
+
+/** The learning rate the heuristic assumes. Each helper computes it (a double argument would be boxed per call). */
+function meanRate(s: TutoringScenario): number {
+  return (s.student.learningRate.min + s.student.learningRate.max) / 2;
+}
+
+/** What the teaching so far has done to each possible mastery (order unknown: simplest first), into `mt`. */
+function taught(s: TutoringScenario, c: Compiled, v: TutoringView, i: number, shift: number, mt: Float64Array): void {
+  const rate = meanRate(s);
+  for (let g = 0; g < GRID; g++) {
+    let m = GRID_M[g];
+    for (let l = 0; l < c.L; l++) {
+      for (let k = v.explained[i * c.L + l]; k > 0; k--) m += explainGain(s, c, m, l, shift, rate);
+    }
+    for (let k = v.exerciseRight[i] + v.exerciseWrong[i]; k > 0; k--) m += exerciseGain(s, m, rate);
+    mt[g] = m;
+  }
+}
+
+/** Expected value of explaining at level l, and the weight of the masteries it fits: `out` = [value, fits]. */
+function explainValue(s: TutoringScenario, c: Compiled, w: readonly number[], mt: Float64Array, l: number, shift: number, out: Float64Array): void {
+  const rate = meanRate(s);
+  let e = 0;
+  let fits = 0;
+  for (let g = 0; g < GRID; g++) {
+    e += w[g] * value(s, c, mt[g], explainGain(s, c, mt[g], l, shift, rate));
+    if (fittingLevel(c, mt[g], shift) === l) fits += w[g];
+  }
+  out[0] = e;
+  out[1] = fits;
+}
+
+/** Expected value of an exercise, and the weight of the masteries it is too hard for: `out` = [value, tooHard]. */
+function exerciseValue(s: TutoringScenario, c: Compiled, w: readonly number[], mt: Float64Array, out: Float64Array): void {
+  const rate = meanRate(s);
+  let e = 0;
+  let tooHard = 0;
+  for (let g = 0; g < GRID; g++) {
+    e += w[g] * value(s, c, mt[g], exerciseGain(s, mt[g], rate));
+    if (exerciseTooHard(s, mt[g])) tooHard += w[g];
+  }
+  out[0] = e;
+  out[1] = tooHard;
+}
+
 export function heuristic(s: TutoringScenario, obs: Observation<TutoringView>, opts: HeuristicOptions = {}): number {
   const c = compile(s);
   const v = obs.view;
   const canEnd = obs.mask[c.endIndex];
   if (v.restless && canEnd) return c.endIndex;
-  const rate = (s.student.learningRate.min + s.student.learningRate.max) / 2;
   let boredSum = 0;
   let confusedSum = 0;
   for (let i = 0; i < c.K; i++) { boredSum += v.bored[i]; confusedSum += v.confused[i]; }
@@ -106,38 +163,20 @@ export function heuristic(s: TutoringScenario, obs: Observation<TutoringView>, o
   let best = -1;
   let bestValue = 0;
   let bestFit = 1;
-  const mt = new Array<number>(GRID);
   for (let i = 0; i < c.K; i++) {
     let w: readonly number[] = posterior(s, c, v, i);
     if (opts.knownMastery) { w = GRID_M.map((m) => Math.abs(m - opts.knownMastery![i]) <= 0.5 / GRID ? 1 : 0); }
-    // What the teaching so far has done to each possible mastery (order unknown: simplest first).
-    for (let g = 0; g < GRID; g++) {
-      let m = GRID_M[g];
-      for (let l = 0; l < c.L; l++) {
-        for (let k = v.explained[i * c.L + l]; k > 0; k--) m += explainGain(s, c, m, l, shift, rate);
-      }
-      for (let k = v.exerciseRight[i] + v.exerciseWrong[i]; k > 0; k--) m += exerciseGain(s, m, rate);
-      mt[g] = m;
-    }
+    taught(s, c, v, i, shift, MT);
     const last = v.lastLevel[i];
     const react = v.lastReaction[i];
     for (let l = 0; l < c.L; l++) {
       if (last >= 0 && ((react < 0 && l <= last) || (react > 0 && l >= last))) continue;
-      let e = 0;
-      let fits = 0;
-      for (let g = 0; g < GRID; g++) {
-        e += w[g] * value(s, c, mt[g], explainGain(s, c, mt[g], l, shift, rate));
-        if (fittingLevel(c, mt[g], shift) === l) fits += w[g];
-      }
-      if (e > bestValue) { bestValue = e; best = i * c.span + 1 + l; bestFit = fits; }
+      explainValue(s, c, w, MT, l, shift, SUMS);
+      if (SUMS[0] > bestValue) { bestValue = SUMS[0]; best = i * c.span + 1 + l; bestFit = SUMS[1]; }
     }
-    let e = 0;
-    let tooHard = 0;
-    for (let g = 0; g < GRID; g++) {
-      e += w[g] * value(s, c, mt[g], exerciseGain(s, mt[g], rate));
-      if (exerciseTooHard(s, mt[g])) tooHard += w[g];
-    }
-    if (tooHard < 0.3 && e > bestValue) { bestValue = e; best = i * c.span + c.L + 1; bestFit = 1 - tooHard; }
+    exerciseValue(s, c, w, MT, SUMS);
+    const tooHard = SUMS[1];
+    if (tooHard < 0.3 && SUMS[0] > bestValue) { bestValue = SUMS[0]; best = i * c.span + c.L + 1; bestFit = 1 - tooHard; }
   }
   if (canEnd && (best < 0 || bestValue < 1.5 * s.verifier.turnCost)) return c.endIndex;
   if (best < 0) return 0;
