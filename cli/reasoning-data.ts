@@ -5,8 +5,7 @@
  * manifest's scenario and a `reasoning.json` beside it holding the level mixture.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import {
@@ -14,9 +13,10 @@ import {
   type ReasoningEpisode, type ReasoningPolicy, type Written,
 } from '../actors/reasoning/index.js';
 import type { Episode } from '../actors/episode.js';
-import { DatasetError, syncDir, writeAll, writeFileAtomic } from '../environments/dataset/files.js';
+import { DatasetError, writeFileAtomic } from '../environments/dataset/files.js';
 import { SCENARIO_FILE, type DatasetPlan, type Manifest } from '../environments/dataset/manifest.js';
 import { openDataset, readEpisodes } from '../environments/dataset/reader.js';
+import { exportRecords } from '../environments/dataset/export.js';
 import { DatasetWriter, readManifest } from '../environments/dataset/writer.js';
 import { summarizeEpisode, type Summary } from '../environments/stats.js';
 import { datasetBatch, parseLevels, type DatasetRow, type LevelWeight } from '../learners/reasoning/data.js';
@@ -230,33 +230,7 @@ export async function* readReasoningEpisodes(dir: string): AsyncGenerator<Reason
  * `toPromptCompletion` and cli/README.md), written to a temp file, then renamed.
  */
 export async function exportReasoningDataset(dir: string, out: string, onProgress?: (done: number, total: number) => void): Promise<{ episodes: number; file: string }> {
-  const manifest = await openDataset(dir);
-  const tmp = `${out}.tmp`;
-  const fh = await open(tmp, 'w');
-  let episodes = 0;
-  try {
-    let buf = '';
-    for await (const ep of readReasoningEpisodes(dir)) {
-      buf += JSON.stringify(toPromptCompletion(ep)) + '\n';
-      episodes++;
-      if (buf.length > 1 << 20) {
-        await writeAll(fh, Buffer.from(buf));
-        buf = '';
-        onProgress?.(episodes, manifest.episodes);
-      }
-    }
-    await writeAll(fh, Buffer.from(buf));
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, out);
-  await syncDir(dirname(out));
-  onProgress?.(episodes, manifest.episodes);
-  return { episodes, file: out };
+  return await exportRecords(dir, out, readReasoningEpisodes(dir), toPromptCompletion, onProgress);
 }
 
 /** The training rows of a reasoning dataset (errored episodes left out) and its level mixture. */

@@ -39,19 +39,27 @@ export function toChatRecord(ep: Episode): ChatRecord {
  */
 export async function exportDataset(dir: string, out: string, format: ExportFormat = 'chat', onProgress?: (done: number, total: number) => void): Promise<{ episodes: number; file: string }> {
   if (format !== 'chat') throw new TypeError(`unknown export format '${String(format)}'; expected one of ${EXPORT_FORMATS.join(', ')}`);
+  return await exportRecords(dir, out, readEpisodes(dir), toChatRecord, onProgress);
+}
+
+/**
+ * Writes `record(episode)` of each episode of the dataset in `dir` as one JSON line of `out`: to a
+ * temp file first, then renamed (a crash never leaves half a file under the final name).
+ */
+export async function exportRecords<E>(dir: string, out: string, episodes: AsyncIterable<E>, record: (episode: E) => unknown, onProgress?: (done: number, total: number) => void): Promise<{ episodes: number; file: string }> {
   const manifest = await openDataset(dir);
   const tmp = `${out}.tmp`;
   const fh = await open(tmp, 'w');
-  let episodes = 0;
+  let n = 0;
   try {
     let buf = '';
-    for await (const ep of readEpisodes(dir)) {
-      buf += JSON.stringify(toChatRecord(ep)) + '\n';
-      episodes++;
+    for await (const ep of episodes) {
+      buf += JSON.stringify(record(ep)) + '\n';
+      n++;
       if (buf.length > 1 << 20) {
         await writeAll(fh, Buffer.from(buf));
         buf = '';
-        onProgress?.(episodes, manifest.episodes);
+        onProgress?.(n, manifest.episodes);
       }
     }
     await writeAll(fh, Buffer.from(buf));
@@ -64,6 +72,6 @@ export async function exportDataset(dir: string, out: string, format: ExportForm
   await fh.close();
   await rename(tmp, out);
   await syncDir(dirname(out));
-  onProgress?.(episodes, manifest.episodes);
-  return { episodes, file: out };
+  onProgress?.(n, manifest.episodes);
+  return { episodes: n, file: out };
 }
