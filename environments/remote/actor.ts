@@ -24,7 +24,7 @@ import type { EpisodeRequest, ExperienceSource, InferFn, OnTrajectory, Trajector
 import { createCentralSource, createLocalCopiesSource } from '../online/workers.js';
 import { authMetadata, channelCredentials, parseAddress, type ClientTls } from './auth.js';
 import { ACTOR_HEADER, PROTOCOL_HEADER } from './learner.js';
-import { fromRequestMsg, toTrajectoryMsg } from './messages.js';
+import { fromRequestMsg, toChanges, toTrajectoryMsg } from './messages.js';
 import {
   PROTOCOL_VERSION, bytes, clientConstructors, f32,
   type ActorMessage, type HelloReply, type HelloRequest, type InferReplyMsg, type InferRequestMsg, type LearnerMessage, type PolicyUpdate, type ScenarioRef, type TrajectoryMsg, type WorkMsg,
@@ -238,10 +238,13 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
           const { ctx, encoder } = sourceSetup(sopts);
           const concurrency = positiveInt('concurrency', sopts.concurrency, 32);
           obsKept = true;
-          playWork = (w, requests, each) => playRequests(ctx, encoder, requests, concurrency, {
-            forward: (obs, rows, _pins, rowsOf) => infer(obs, rows, { workId: w.workId, positions: rowsOf }),
-            fallbackVersion: () => w.policyVersion,
-          }, undefined, each);
+          playWork = (w, requests, each) => {
+            const last = new Map<number, Float32Array>();
+            return playRequests(ctx, encoder, requests, concurrency, {
+              forward: (obs, rows, _pins, rowsOf) => infer(obs, rows, { workId: w.workId, positions: rowsOf, last }),
+              fallbackVersion: () => w.policyVersion,
+            }, undefined, each);
+          };
         }
       }
       const play = new ctors.Experience(o.connect, grpc.credentials.createInsecure(), { channelOverride: bulk }).Play(md()) as grpc.ClientDuplexStream<ActorMessage, LearnerMessage>;
@@ -304,6 +307,18 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
 interface RowTags {
   readonly workId: number;
   readonly positions: Int32Array;
+  /** The last row sent for each position: the next one goes as its changes from it. */
+  readonly last: Map<number, Float32Array>;
+}
+
+/** The request's rows: as changes from each episode's previous row when tagged (the learner keeps them), else whole. */
+function inferRequest(id: number, obs: Float32Array, rows: number, tags?: RowTags): InferRequestMsg {
+  const F = obs.length / rows;
+  if (!tags || F > 0xffff) return { id, rows, obs: bytes(obs) };
+  const positions = Array.from(tags.positions);
+  const c = toChanges(obs, rows, F, (i) => tags.last.get(positions[i]));
+  positions.forEach((p, i) => tags.last.set(p, obs.subarray(i * F, (i + 1) * F)));
+  return { id, rows, obs: Buffer.alloc(0), workId: tags.workId, positions, changes: bytes(c.changes), indices: bytes(c.indices), values: bytes(c.values) };
 }
 
 /** An InferFn that sends each batch on one Inference stream and waits for its logits (`tags`: the learner keeps the rows). */
@@ -337,7 +352,7 @@ function inferOverStream(client: grpc.Client, md: grpc.Metadata, timeoutMs: numb
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => breakAll(Object.assign(new Error(`no logits from the learner within ${timeoutMs} ms`), { code: grpc.status.DEADLINE_EXCEEDED })), timeoutMs);
       waiting.set(id, { resolve, reject, timer });
-      call.write({ id, rows, obs: bytes(obs), ...(tags ? { workId: tags.workId, positions: Array.from(tags.positions) } : {}) });
+      call.write(inferRequest(id, obs, rows, tags));
     });
   };
 }

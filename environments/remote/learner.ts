@@ -241,17 +241,21 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
     admitItem(actor, a, r.workId, reply);
   };
 
-  /** Keeps the rows of a tagged inference request as the observations of their episodes. */
-  const keep = (actor: Actor, m: InferRequestMsg, obs: Float32Array) => {
+  /** The assignment a tagged inference request's rows belong to (its work id and positions checked). */
+  const heldBy = (actor: Actor, m: InferRequestMsg): Assignment => {
     const a = actor.inflight.get(m.workId ?? 0);
     if (!a) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, `InferRequest.workId ${m.workId} is not a work item this actor holds`);
-    const F = dims.obsSize;
     const n = a.item.indices.length;
-    const positions = m.positions!;
-    for (const p of positions) {
+    for (const p of m.positions!) {
       if (!(Number.isInteger(p) && p >= 0 && p < n)) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, `InferRequest.positions: ${p} is not a request of work ${m.workId} (it had ${n})`);
       if (a.got[p] !== undefined) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, `InferRequest.positions: the episode at ${p} of work ${m.workId} has finished`);
     }
+    return a;
+  };
+
+  /** Keeps a tagged request's rows as the observations of their episodes. */
+  const keep = (a: Assignment, positions: readonly number[], obs: Float32Array) => {
+    const F = dims.obsSize;
     positions.forEach((p, i) => (a.kept[p] ??= []).push(obs.subarray(i * F, (i + 1) * F)));
     stats.keptObservations += positions.length;
   };
@@ -391,10 +395,12 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
         if (!open) return;
         try {
           if (isMalformed(m)) throw new ProtocolError(grpc.status.INVALID_ARGUMENT, m[MALFORMED]);
-          const obs = checkInferRequest(m, dims.obsSize, maxRows);
+          const held = m.positions?.length ? heldBy(actor!, m) : null;
+          const previous = held ? (i: number) => held.kept[m.positions![i]]?.at(-1) : undefined;
+          const obs = checkInferRequest(m, dims.obsSize, maxRows, previous);
           if (inflight >= MAX_INFER_INFLIGHT) throw new ProtocolError(grpc.status.RESOURCE_EXHAUSTED, `more than ${MAX_INFER_INFLIGHT} inference requests waiting for logits on one stream; wait for the answers`);
           // a copy: `obs` itself goes to the forward
-          if (m.positions?.length) keep(actor!, m, obs.slice());
+          if (held) keep(held, m.positions!, obs.slice());
           inflight++;
           const req: InferRequest = { id: m.id, rows: m.rows, obs };
           ch.port2.postMessage(req, [obs.buffer as ArrayBuffer]);

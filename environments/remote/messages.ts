@@ -5,7 +5,7 @@
  */
 import { status } from '@grpc/grpc-js';
 import type { EpisodeRequest, Trajectory } from '../online/types.js';
-import { bytes, f32, i32, type ActorMessage, type EpisodeRequestMsg, type HelloRequest, type InferRequestMsg, type ResultMsg, type TrajectoryMsg } from './proto.js';
+import { bytes, f32, i32, u16, type ActorMessage, type EpisodeRequestMsg, type HelloRequest, type InferRequestMsg, type ResultMsg, type TrajectoryMsg } from './proto.js';
 
 /** An error to send as a gRPC status. */
 export class ProtocolError extends Error {
@@ -108,15 +108,75 @@ export function fromTrajectoryMsg(m: unknown, req: EpisodeRequest, dims: Dims, f
   };
 }
 
-/** Checks one Inference request; returns its observations (`positions`, when set, is checked against the rows here and against the work item by the learner). */
-export function checkInferRequest(m: InferRequestMsg, obsSize: number, maxRows: number): Float32Array {
+/** Rows written as their changes from each row's previous one (InferRequest.changes/indices/values). */
+export interface RowChanges {
+  readonly changes: Uint16Array;
+  readonly indices: Uint16Array;
+  readonly values: Float32Array;
+}
+
+/** `rows` rows of `obsSize` as changes from `previous(i)` (row i's episode's last row; undefined: zeros). obsSize must fit in 16 bits. */
+export function toChanges(obs: Float32Array, rows: number, obsSize: number, previous: (i: number) => Float32Array | undefined): RowChanges {
+  const changes = new Uint16Array(rows);
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    const prev = previous(i);
+    const at = i * obsSize;
+    const before = indices.length;
+    for (let j = 0; j < obsSize; j++) {
+      const v = obs[at + j];
+      // Object.is: -0 and NaN count as changes too, so the learner rebuilds the same bits
+      if (!Object.is(v, prev ? prev[j] : 0)) {
+        indices.push(j);
+        values.push(v);
+      }
+    }
+    changes[i] = indices.length - before;
+  }
+  return { changes, indices: Uint16Array.from(indices), values: Float32Array.from(values) };
+}
+
+/** Rebuilds the rows of an InferRequest sent as changes (see {@link toChanges}); throws a ProtocolError on anything inconsistent. */
+export function fromChanges(m: InferRequestMsg, rows: number, obsSize: number, previous: (i: number) => Float32Array | undefined): Float32Array {
+  const changes = u16(byteField(m.changes, 'InferRequest.changes', rows * 2));
+  let total = 0;
+  for (let i = 0; i < rows; i++) total += changes[i];
+  const indices = u16(byteField(m.indices, 'InferRequest.indices', total * 2));
+  const values = f32(byteField(m.values, 'InferRequest.values', total * 4));
+  byteField(m.obs, 'InferRequest.obs', 0);
+  const obs = new Float32Array(rows * obsSize);
+  let k = 0;
+  for (let i = 0; i < rows; i++) {
+    const prev = previous(i);
+    if (prev) obs.set(prev, i * obsSize);
+    let last = -1;
+    for (const end = k + changes[i]; k < end; k++) {
+      const j = indices[k];
+      if (j <= last || j >= obsSize) throw bad(`InferRequest.indices[${k}] is ${j}; row ${i}'s indices must increase and be below ${obsSize}`);
+      last = j;
+      obs[i * obsSize + j] = values[k];
+    }
+  }
+  return obs;
+}
+
+/**
+ * Checks one Inference request; returns its observations (`positions`, when set, is checked against
+ * the rows here and against the work item by the learner, which gives `previous` for rows sent as changes).
+ */
+export function checkInferRequest(m: InferRequestMsg, obsSize: number, maxRows: number, previous?: (i: number) => Float32Array | undefined): Float32Array {
   const id = m.id;
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw bad(`InferRequest.id must be a non-negative integer, got ${String(id)}`);
   const rows = m.rows;
   if (typeof rows !== 'number' || !Number.isInteger(rows) || rows < 1 || rows > maxRows) throw bad(`InferRequest.rows must be an integer in [1, ${maxRows}], got ${String(rows)}`);
   const positions = m.positions ?? [];
   if (!Array.isArray(positions) || (positions.length > 0 && positions.length !== rows)) throw bad(`InferRequest.positions must be empty or have one entry per row (${rows}), got ${Array.isArray(positions) ? positions.length : String(positions)}`);
-  const obs = f32(byteField(m.obs, 'InferRequest.obs', rows * obsSize * 4)).slice();
+  let obs: Float32Array;
+  if (m.changes?.length) {
+    if (!previous) throw bad('InferRequest.changes needs positions (the rows are changes from each episode\'s previous one)');
+    obs = fromChanges(m, rows, obsSize, previous);
+  } else obs = f32(byteField(m.obs, 'InferRequest.obs', rows * obsSize * 4)).slice();
   finite(obs, 'InferRequest.obs');
   return obs;
 }

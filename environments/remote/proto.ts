@@ -41,7 +41,10 @@ export interface HelloReply {
   protocolVersion: number; actorId: string; scenario: ScenarioRef; scenarioJson: string; encoder: string;
   obsSize: number; numActions: number; concurrency: number; policyVersion: number; maxMessageBytes: number;
 }
-export interface InferRequestMsg { id: number; rows: number; obs: Uint8Array; workId?: number; positions?: number[] }
+export interface InferRequestMsg {
+  id: number; rows: number; obs: Uint8Array; workId?: number; positions?: number[];
+  changes?: Uint8Array; indices?: Uint8Array; values?: Uint8Array;
+}
 export interface InferReplyMsg { id: number; logits: Uint8Array; policyVersion: number }
 export interface EpisodeRequestMsg { seed: number; actionSeed: number; hasGroup: boolean; group: number }
 export interface TrajectoryMsg {
@@ -112,12 +115,17 @@ export function f32(b: Uint8Array): Float32Array {
   return new Float32Array(Uint8Array.prototype.slice.call(b).buffer, 0, b.byteLength >> 2);
 }
 
+export function u16(b: Uint8Array): Uint16Array {
+  if (b.byteOffset % 2 === 0) return new Uint16Array(b.buffer, b.byteOffset, b.byteLength >> 1);
+  return new Uint16Array(Uint8Array.prototype.slice.call(b).buffer, 0, b.byteLength >> 1);
+}
+
 export function i32(b: Uint8Array): Int32Array {
   if (b.byteOffset % 4 === 0) return new Int32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
   return new Int32Array(Uint8Array.prototype.slice.call(b).buffer, 0, b.byteLength >> 2);
 }
 
 /** The bytes of a typed array (a view, no copy). */
-export function bytes(a: Float32Array | Int32Array | Uint8Array): Buffer {
+export function bytes(a: Float32Array | Int32Array | Uint16Array | Uint8Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }

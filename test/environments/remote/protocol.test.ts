@@ -7,7 +7,7 @@ import { Rng } from '../../../scenarios/random.js';
 import { createInProcessSource } from '../../../environments/online/in-process.js';
 import type { EpisodeRequest, Trajectory } from '../../../environments/online/types.js';
 import { RemoteActorError, backoffMs, runRemoteActor } from '../../../environments/remote/actor.js';
-import { toTrajectoryMsg } from '../../../environments/remote/messages.js';
+import { checkInferRequest, fromChanges, toChanges, toTrajectoryMsg } from '../../../environments/remote/messages.js';
 import { PROTOCOL_VERSION, clientConstructors, type ActorMessage, type LearnerMessage, type WorkMsg } from '../../../environments/remote/proto.js';
 import { DIMS, SCENARIO, SCENARIO_REF, hello, metadata, rawBidi, rawClient, rawUnary, startLearner, zeroInfer, type Outcome } from './helpers/learner.js';
 
@@ -161,6 +161,7 @@ test('fuzz: 1,000 malformed messages (random bytes, wrong fields, oversize) are 
       { id: 1, rows: 100_000, obs: Buffer.alloc(4) },
       { id: 1, rows: 1, obs: Buffer.alloc(F * 4), workId: 999_999, positions: [0] },
       { id: 1, rows: 2, obs: Buffer.alloc(2 * F * 4), workId: 1, positions: [0] },
+      { id: 1, rows: 1, obs: Buffer.alloc(0), changes: Buffer.alloc(2), indices: Buffer.alloc(0), values: Buffer.alloc(0) },
     ];
     call.write(msgs[how % msgs.length]);
   });
@@ -182,7 +183,7 @@ test('fuzz: 1,000 malformed messages (random bytes, wrong fields, oversize) are 
       const o = await badResult(await newActor(), i);
       seen('result-fields', o, [INVALID_ARGUMENT], o.expect);
     } else {
-      seen('infer-fields', await badInfer(await newActor(), i), [INVALID_ARGUMENT], /InferRequest\.(rows|obs|workId|positions)/);
+      seen('infer-fields', await badInfer(await newActor(), i), [INVALID_ARGUMENT], /InferRequest\.(rows|obs|workId|positions|changes)/);
     }
     sent++;
   }
@@ -342,4 +343,28 @@ test('a real actor streams its trajectories without their observations (the lear
   // the actor played in its own thread, so it tagged its inference rows and sent no observations back
   const decisions = got.reduce((s, x) => s + x.length, 0);
   t.is(source.stats.keptObservations, decisions);
+});
+
+test('rows sent as changes from the previous row rebuild the same bits (-0, tiny values, unchanged rows); bad sizes and indices are INVALID_ARGUMENT', (t) => {
+  const F = 5;
+  const prev = [Float32Array.of(1, 0, 2, 0, 3), undefined, Float32Array.of(0, 0, 0, 0, 0)];
+  const obs = Float32Array.of(1, 0, 2.5, 0, -3, /* first row of an episode */ 0, 7, 0, -0, 1e-30, /* unchanged */ 0, 0, 0, 0, 0);
+  const c = toChanges(obs, 3, F, (i) => prev[i]);
+  t.deepEqual(Array.from(c.changes), [2, 3, 0]);
+  t.deepEqual(Array.from(c.indices), [2, 4, 1, 3, 4]);
+  const msg = { id: 1, rows: 3, obs: Buffer.alloc(0), changes: Buffer.from(c.changes.buffer), indices: Buffer.from(c.indices.buffer), values: Buffer.from(c.values.buffer) };
+  const back = fromChanges(msg, 3, F, (i) => prev[i]);
+  t.deepEqual(Array.from(back), Array.from(obs));
+  t.true(Object.is(back[8], -0));
+  const bad = (m: Partial<typeof msg>, re: RegExp) => {
+    const e = t.throws(() => fromChanges({ ...msg, ...m }, 3, F, (i) => prev[i]));
+    t.regex(e!.message, re);
+  };
+  bad({ changes: Buffer.from(Uint16Array.of(2, 3).buffer) }, /changes has 4 bytes, expected 6/);
+  bad({ indices: Buffer.from(Uint16Array.of(2, 4, 1, 3).buffer) }, /indices has 8 bytes, expected 10/);
+  bad({ indices: Buffer.from(Uint16Array.of(4, 2, 1, 3, 4).buffer) }, /indices\[1\] is 2; row 0's indices must increase/);
+  bad({ indices: Buffer.from(Uint16Array.of(2, 5, 1, 3, 4).buffer) }, /indices\[1\] is 5; .* below 5/);
+  bad({ obs: Buffer.alloc(4) }, /obs has 4 bytes, expected 0/);
+  const e = t.throws(() => checkInferRequest(msg, F, 8));
+  t.regex(e!.message, /changes needs positions/);
 });
