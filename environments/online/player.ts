@@ -20,6 +20,8 @@ export interface Forward {
   forward(obs: Float32Array, rows: number, pins: Int32Array, requests: Int32Array): Promise<{ readonly logits: Float32Array; readonly version: number | Int32Array }>;
   /** The version recorded for an episode that made no decision. */
   readonly fallbackVersion: () => number;
+  /** The forward's receiver keeps the rows it is sent as the episodes' observations: trajectories leave `obs` empty. */
+  readonly keepsObservations?: boolean;
 }
 
 /** Where a player's time went (milliseconds, summed over ticks). */
@@ -174,7 +176,7 @@ export async function playRequests(ctx: ScenarioContext, encoder: Encoder, reque
   const onEpisode = (ep: Episode) => {
     // a failed forward fails the whole play: nothing of it is handed out
     if (fatal) return;
-    const t = toTrajectory(ctx, encoder, ep, states[ep.index], fwd.fallbackVersion());
+    const t = toTrajectory(ctx, encoder, ep, states[ep.index], fwd.fallbackVersion(), fwd.keepsObservations === true);
     trajectories[ep.index] = t;
     onTrajectory?.(ep.index, t);
   };
@@ -185,7 +187,7 @@ export async function playRequests(ctx: ScenarioContext, encoder: Encoder, reque
   return trajectories;
 }
 
-function toTrajectory(ctx: ScenarioContext, encoder: Encoder, ep: Episode, st: Live, fallbackVersion: number): Trajectory {
+function toTrajectory(ctx: ScenarioContext, encoder: Encoder, ep: Episode, st: Live, fallbackVersion: number, obsKept: boolean): Trajectory {
   const F = encoder.size;
   const A = ctx.actions.length;
   const { req } = st;
@@ -200,12 +202,12 @@ function toTrajectory(ctx: ScenarioContext, encoder: Encoder, ep: Episode, st: L
   }
   // An errored episode keeps the decisions its record holds (the last sampled one may not have been played).
   const T = errored ? Math.min(agent.length, st.actions.length) : agent.length;
-  const obs = new Float32Array(T * F);
+  const obs = new Float32Array(obsKept ? 0 : T * F);
   const mask = new Uint8Array(T * A);
   const rewards = new Float32Array(T);
   let ret = 0;
   for (let k = 0; k < T; k++) {
-    obs.set(st.obs[k], k * F);
+    if (!obsKept) obs.set(st.obs[k], k * F);
     mask.set(st.masks[k], k * A);
     rewards[k] = agent[k].reward;
     ret += agent[k].reward;

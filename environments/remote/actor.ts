@@ -239,10 +239,11 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
           const concurrency = positiveInt('concurrency', sopts.concurrency, 32);
           obsKept = true;
           playWork = (w, requests, each) => {
-            const last = new Map<number, Float32Array>();
+            const last: Float32Array[] = [];
             return playRequests(ctx, encoder, requests, concurrency, {
               forward: (obs, rows, _pins, rowsOf) => infer(obs, rows, { workId: w.workId, positions: rowsOf, last }),
               fallbackVersion: () => w.policyVersion,
+              keepsObservations: true,
             }, undefined, each);
           };
         }
@@ -308,7 +309,7 @@ interface RowTags {
   readonly workId: number;
   readonly positions: Int32Array;
   /** The last row sent for each position: the next one goes as its changes from it. */
-  readonly last: Map<number, Float32Array>;
+  readonly last: Float32Array[];
 }
 
 /** The request's rows: as changes from each episode's previous row when tagged (the learner keeps them), else whole. */
@@ -316,8 +317,8 @@ function inferRequest(id: number, obs: Float32Array, rows: number, tags?: RowTag
   const F = obs.length / rows;
   if (!tags || F > 0xffff) return { id, rows, obs: bytes(obs) };
   const positions = Array.from(tags.positions);
-  const c = toChanges(obs, rows, F, (i) => tags.last.get(positions[i]));
-  positions.forEach((p, i) => tags.last.set(p, obs.subarray(i * F, (i + 1) * F)));
+  const c = toChanges(obs, rows, F, (i) => tags.last[positions[i]]);
+  for (let i = 0; i < rows; i++) tags.last[positions[i]] = obs.subarray(i * F, (i + 1) * F);
   return { id, rows, obs: Buffer.alloc(0), workId: tags.workId, positions, changes: bytes(c.changes), indices: bytes(c.indices), values: bytes(c.values) };
 }
 

@@ -118,23 +118,25 @@ export interface RowChanges {
 /** `rows` rows of `obsSize` as changes from `previous(i)` (row i's episode's last row; undefined: zeros). obsSize must fit in 16 bits. */
 export function toChanges(obs: Float32Array, rows: number, obsSize: number, previous: (i: number) => Float32Array | undefined): RowChanges {
   const changes = new Uint16Array(rows);
-  const indices: number[] = [];
-  const values: number[] = [];
+  const indices = new Uint16Array(rows * obsSize);
+  const values = new Float32Array(rows * obsSize);
+  let n = 0;
   for (let i = 0; i < rows; i++) {
     const prev = previous(i);
     const at = i * obsSize;
-    const before = indices.length;
+    const before = n;
     for (let j = 0; j < obsSize; j++) {
       const v = obs[at + j];
-      // Object.is: -0 and NaN count as changes too, so the learner rebuilds the same bits
-      if (!Object.is(v, prev ? prev[j] : 0)) {
-        indices.push(j);
-        values.push(v);
+      const p = prev ? prev[j] : 0;
+      // -0 against 0 and NaN against anything count as changes, so the learner rebuilds the same bits
+      if (v !== p || (v === 0 && 1 / v !== 1 / p)) {
+        indices[n] = j;
+        values[n++] = v;
       }
     }
-    changes[i] = indices.length - before;
+    changes[i] = n - before;
   }
-  return { changes, indices: Uint16Array.from(indices), values: Float32Array.from(values) };
+  return { changes, indices: indices.subarray(0, n), values: values.subarray(0, n) };
 }
 
 /** Rebuilds the rows of an InferRequest sent as changes (see {@link toChanges}); throws a ProtocolError on anything inconsistent. */

@@ -8,7 +8,7 @@ import { createInProcessSource } from '../../../environments/online/in-process.j
 import type { EpisodeRequest, Trajectory } from '../../../environments/online/types.js';
 import { RemoteActorError, backoffMs, runRemoteActor } from '../../../environments/remote/actor.js';
 import { checkInferRequest, fromChanges, toChanges, toTrajectoryMsg } from '../../../environments/remote/messages.js';
-import { PROTOCOL_VERSION, clientConstructors, type ActorMessage, type LearnerMessage, type WorkMsg } from '../../../environments/remote/proto.js';
+import { PROTOCOL_VERSION, bytes, clientConstructors, type ActorMessage, type LearnerMessage, type WorkMsg } from '../../../environments/remote/proto.js';
 import { DIMS, SCENARIO, SCENARIO_REF, hello, metadata, rawBidi, rawClient, rawUnary, startLearner, zeroInfer, type Outcome } from './helpers/learner.js';
 
 const { INVALID_ARGUMENT, FAILED_PRECONDITION, RESOURCE_EXHAUSTED, OK } = grpc.status;
@@ -352,7 +352,7 @@ test('rows sent as changes from the previous row rebuild the same bits (-0, tiny
   const c = toChanges(obs, 3, F, (i) => prev[i]);
   t.deepEqual(Array.from(c.changes), [2, 3, 0]);
   t.deepEqual(Array.from(c.indices), [2, 4, 1, 3, 4]);
-  const msg = { id: 1, rows: 3, obs: Buffer.alloc(0), changes: Buffer.from(c.changes.buffer), indices: Buffer.from(c.indices.buffer), values: Buffer.from(c.values.buffer) };
+  const msg = { id: 1, rows: 3, obs: Buffer.alloc(0), changes: bytes(c.changes), indices: bytes(c.indices), values: bytes(c.values) };
   const back = fromChanges(msg, 3, F, (i) => prev[i]);
   t.deepEqual(Array.from(back), Array.from(obs));
   t.true(Object.is(back[8], -0));
