@@ -1,10 +1,11 @@
 /**
  * The actors' side: a process that connects to a learner, says Hello, and plays the episodes the
- * learner hands out with the existing online sources (in this thread, or Piscina workers whose
- * batches this process merges — createInProcessSource / createCentralSource — with an InferFn that
- * asks the learner over the Inference stream; or local copies fed by the Policy stream), then sends
- * the trajectories back on the Experience stream. The same player and sampler as the in-process
- * source, so the same requests give the same trajectories.
+ * learner hands out (in this thread with the online sources' player — its inference rows tagged so
+ * that the learner keeps them as observations —, or in Piscina workers whose batches this process
+ * merges — createCentralSource —, both asking the learner over the Inference stream; or local
+ * copies fed by the Policy stream), streaming the trajectories back on the Experience stream as
+ * episodes finish. The same player and sampler as the in-process source, so the same requests give
+ * the same trajectories.
  *
  * Connection trouble (learner not there yet, gone, restarted, a cut stream) is retried with
  * capped, jittered exponential backoff; refusals that would only repeat (wrong token, protocol or
