@@ -38,7 +38,12 @@ export interface RemoteSourceOptions extends SourceOptions {
   readonly maxLag?: number;
   /** Largest message accepted (bytes, default 16 MiB): larger ones get RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes?: number;
-  /** Longest an actor's inference request waits for the others' before the forward runs without them (ms, default 1). */
+  /**
+   * Longest an actor's inference request waits for the others' before the forward runs without them
+   * (ms, default 0: requests that came in the same event-loop turn still merge; actors' requests
+   * arrive spread by the network, and waiting for the others cost more than it merged: 2 actors,
+   * K = 64, paired ÷ in-process 0.67–0.70 with 0 against 0.59–0.61 with 1 ms).
+   */
   readonly maxWaitMs?: number;
   /** Requests per work item (default: the collect split into 2 items per connected actor, at most 32; never more than a Result message of maxMessageBytes holds). */
   readonly chunkSize?: number;
@@ -144,7 +149,7 @@ export async function createRemoteSource(opts: RemoteSourceOptions, infer: Infer
   const maxRows = positiveInt('maxRows', opts.maxRows, 4096);
   const chunkSize = opts.chunkSize === undefined ? undefined : positiveInt('chunkSize', opts.chunkSize, 1);
   const keepaliveMs = positiveInt('keepaliveMs', opts.keepaliveMs, 10_000);
-  const maxWaitMs = opts.maxWaitMs ?? 1;
+  const maxWaitMs = opts.maxWaitMs ?? 0;
   const helloTtlMs = positiveInt('helloTtlMs', opts.helloTtlMs, 60_000);
   const { host, port: wantPort } = parseAddress(opts.listen, 'listen');
   checkListen(host, opts.token);
