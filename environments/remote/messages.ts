@@ -118,8 +118,8 @@ export interface RowChanges {
 /** `rows` rows of `obsSize` as changes from `previous(i)` (row i's episode's last row; undefined: zeros). obsSize must fit in 16 bits. */
 export function toChanges(obs: Float32Array, rows: number, obsSize: number, previous: (i: number) => Float32Array | undefined): RowChanges {
   const changes = new Uint16Array(rows);
-  const indices = new Uint16Array(rows * obsSize);
-  const values = new Float32Array(rows * obsSize);
+  if (scratch.indices.length < rows * obsSize) scratch = { indices: new Uint16Array(rows * obsSize), values: new Float32Array(rows * obsSize) };
+  const { indices, values } = scratch;
   let n = 0;
   for (let i = 0; i < rows; i++) {
     const prev = previous(i);
@@ -136,8 +136,11 @@ export function toChanges(obs: Float32Array, rows: number, obsSize: number, prev
     }
     changes[i] = n - before;
   }
-  return { changes, indices: indices.subarray(0, n), values: values.subarray(0, n) };
+  return { changes, indices: indices.slice(0, n), values: values.slice(0, n) };
 }
+
+/** Room for the worst case (every feature changed), reused: a tick's changes are a fraction of it. */
+let scratch = { indices: new Uint16Array(0), values: new Float32Array(0) };
 
 /** Rebuilds the rows of an InferRequest sent as changes (see {@link toChanges}); throws a ProtocolError on anything inconsistent. */
 export function fromChanges(m: InferRequestMsg, rows: number, obsSize: number, previous: (i: number) => Float32Array | undefined): Float32Array {
