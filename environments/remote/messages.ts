@@ -76,7 +76,7 @@ export function fromTrajectoryMsg(m: unknown, req: EpisodeRequest, dims: Dims, f
   let obs: Float32Array;
   if (m.obsKept === true) {
     byteField(m.obs, `${field}.obs`, 0);
-    if (kept.length < T) throw bad(`${field} has ${T} turns and says the learner kept its observations, but its inference requests brought ${kept.length}`);
+    if (kept.length < T) throw bad(`${field} has ${T} turn${T === 1 ? '' : 's'} and says the learner kept its observations, but its inference requests brought ${kept.length}`);
     obs = new Float32Array(T * F);
     for (let k = 0; k < T; k++) obs.set(kept[k], k * F);
   } else obs = f32(byteField(m.obs, `${field}.obs`, T * F * 4)).slice();

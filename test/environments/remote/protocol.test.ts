@@ -86,7 +86,7 @@ function corrupt(req: { seed: number; actionSeed: number }, how: number): { traj
     logProbs: Float32Array.of(-1), rewards: Float32Array.of(0), terminated: true, truncated: false, finalObs: new Float32Array(F), return: 0, success: false,
   };
   const cases: [Partial<Trajectory> | 'none' | 'id' | 'kept', RegExp][] = [
-    ['kept', /has 1 turns and says the learner kept its observations, but its inference requests brought 0/],
+    ['kept', /has 1 turn and says the learner kept its observations, but its inference requests brought 0/],
     ['none', /has 0 trajectories/],
     [{ seed: req.seed + 1 }, /work asked for seed/],
     [{ obs: new Float32Array(F - 1) }, /obs has \d+ bytes, expected/],
