@@ -121,14 +121,14 @@ function greedy(scores: Float32Array, at: number, A: number, mask: readonly bool
 /** A draw from softmax(scores / T) over the valid actions, with its log-probability. */
 function sample(scores: Float32Array, at: number, A: number, mask: readonly boolean[], T: number, rng: Rng): Decision {
   let top = -Infinity;
-  let any = -1;
-  for (let a = 0; a < A; a++) if (mask[a]) { any = a; if (scores[at + a] / T > top) top = scores[at + a] / T; }
-  if (any < 0) return { action: -1 };
-  if (!Number.isFinite(top)) return { action: any, logprob: 0 };
+  let valid = -1;
+  for (let a = 0; a < A; a++) if (mask[a]) { valid = a; if (scores[at + a] / T > top) top = scores[at + a] / T; }
+  if (valid < 0) return { action: -1 };
+  if (!Number.isFinite(top)) return { action: valid, logprob: 0 };
   let total = 0;
   for (let a = 0; a < A; a++) if (mask[a]) total += Math.exp(scores[at + a] / T - top);
   let u = rng.float() * total;
-  let chosen = any;
+  let chosen = valid;
   for (let a = 0; a < A; a++) {
     if (!mask[a]) continue;
     u -= Math.exp(scores[at + a] / T - top);

@@ -28,7 +28,7 @@ function valueInfo(name: string, dtype: DType, shape?: readonly (number | string
     type: {
       tensorType: {
         elemType: ELEM[dtype],
-        // no shape: any rank, so one model moves every tensor of this dtype
+        // no shape: every rank, so one model moves every tensor of this dtype
         shape: shape ? { dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } : undefined,
       },
     },

@@ -139,9 +139,9 @@ export function infogain(s: GuessingScenario, obs: Observation<GuessingView>, op
   }
   if (ask >= 0) return ask;
   if (guess >= 0) return guess;
-  const any = obs.mask.indexOf(true);
-  if (any < 0) throw new Error('infogain: no valid action (the mask is all false)');
-  return any;
+  const first = obs.mask.indexOf(true);
+  if (first < 0) throw new Error('infogain: no valid action (the mask is all false)');
+  return first;
 }
 
 /**

@@ -127,10 +127,10 @@ export function updateView(s: PreferenceScenario, view: PreferenceView, agent: A
 export function mask(s: PreferenceScenario, view: PreferenceView): boolean[] {
   const c = compile(s);
   const out = new Array<boolean>(c.actions.length);
-  let any = false;
-  for (let i = 0; i < c.firstItem; i++) any = (out[i] = view.asked[c.askables[i].name] < 2) || any;
+  let askable = false;
+  for (let i = 0; i < c.firstItem; i++) askable = (out[i] = view.asked[c.askables[i].name] < 2) || askable;
   for (let i = 0; i < s.items.length; i++) out[c.firstItem + i] = true;
   for (const r of view.rejected) if (r >= 0) out[c.firstItem + r] = false;
-  if (!any && view.rejected.length >= s.items.length) out.fill(true, 0, c.firstItem);
+  if (!askable && view.rejected.length >= s.items.length) out.fill(true, 0, c.firstItem);
   return out;
 }
