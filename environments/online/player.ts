@@ -157,7 +157,7 @@ export async function playRequests(ctx: ScenarioContext, encoder: Encoder, reque
       const { action, logProb } = sampleLogProbs(logp, i * A, A, st.rng);
       const mask = new Uint8Array(A);
       observations[i].mask.forEach((v, a) => { mask[a] = v ? 1 : 0; });
-      st.obs.push(x.subarray(i * F, (i + 1) * F));
+      if (!fwd.keepsObservations) st.obs.push(x.subarray(i * F, (i + 1) * F));
       st.masks.push(mask);
       st.actions.push(action);
       st.logProbs.push(logProb);

@@ -244,7 +244,7 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
             return playRequests(ctx, encoder, requests, concurrency, {
               forward: (obs, rows, _pins, rowsOf) => infer(obs, rows, { workId: w.workId, positions: rowsOf, last }),
               fallbackVersion: () => w.policyVersion,
-              keepsObservations: true,
+              keepsObservations: obsKept,
             }, undefined, each);
           };
         }

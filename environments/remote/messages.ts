@@ -149,6 +149,7 @@ export function fromChanges(m: InferRequestMsg, rows: number, obsSize: number, p
   for (let i = 0; i < rows; i++) total += changes[i];
   const indices = u16(byteField(m.indices, 'InferRequest.indices', total * 2));
   const values = f32(byteField(m.values, 'InferRequest.values', total * 4));
+  finite(values, 'InferRequest.values');
   byteField(m.obs, 'InferRequest.obs', 0);
   const obs = new Float32Array(rows * obsSize);
   let k = 0;
@@ -180,9 +181,12 @@ export function checkInferRequest(m: InferRequestMsg, obsSize: number, maxRows: 
   let obs: Float32Array;
   if (m.changes?.length) {
     if (!previous) throw bad('InferRequest.changes needs positions (the rows are changes from each episode\'s previous one)');
+    // the previous rows were checked when they came: only the new values need it
     obs = fromChanges(m, rows, obsSize, previous);
-  } else obs = f32(byteField(m.obs, 'InferRequest.obs', rows * obsSize * 4)).slice();
-  finite(obs, 'InferRequest.obs');
+  } else {
+    obs = f32(byteField(m.obs, 'InferRequest.obs', rows * obsSize * 4)).slice();
+    finite(obs, 'InferRequest.obs');
+  }
   return obs;
 }
 
