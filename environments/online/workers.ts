@@ -5,6 +5,7 @@ import { Piscina } from 'piscina';
 import { checkRequests, checkVersion, positiveInt, sourceSetup } from './options.js';
 import { addPlayStats, emptyPlayStats, type PlayStats } from './player.js';
 import type { ModelMessage, OnlineResult, OnlineTask, OnlineWorkerConfig } from './protocol.js';
+import { tuneEpisodeHeaps } from '../heap.js';
 import { SeedServer, type SeedStats } from './seed.js';
 import type { EpisodeRequest, ExperienceSource, InferFn, OnTrajectory, SourceOptions, Trajectory } from './types.js';
 
@@ -113,6 +114,7 @@ class PooledSource implements WorkerSource {
       this.channel = new BroadcastChannel(config.channel);
     }
     const file = opts.workerFile ?? new URL('./worker.js', import.meta.url);
+    tuneEpisodeHeaps();
     this.piscina = new Piscina({ filename: file instanceof URL ? file.href : file, minThreads: this.workers, maxThreads: this.workers, idleTimeout: 60_000, workerData: config });
   }
 

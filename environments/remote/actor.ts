@@ -19,6 +19,7 @@ import { makeContext } from '../../actors/context.js';
 import { Rng } from '../../scenarios/random.js';
 import { Scenario } from '../../scenarios/schema.js';
 import type { EncoderKind } from '../encoding/encoder.js';
+import { tuneEpisodeHeaps } from '../heap.js';
 import { positiveInt, sourceSetup } from '../online/options.js';
 import { playRequests } from '../online/player.js';
 import type { EpisodeRequest, ExperienceSource, InferFn, OnTrajectory, Trajectory } from '../online/types.js';
@@ -122,6 +123,7 @@ interface Counters {
  */
 export async function runRemoteActor(o: RemoteActorOptions): Promise<RemoteActorResult> {
   parseAddress(o.connect, 'connect');
+  tuneEpisodeHeaps();
   const initialMs = o.retry?.initialMs ?? 250;
   const maxMs = o.retry?.maxMs ?? 10_000;
   const giveUpMs = o.retry?.giveUpMs ?? Infinity;

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { contentHash } from '../../scenarios/hash.js';
 import { deriveSeed } from '../../scenarios/random.js';
+import { tuneEpisodeHeaps } from '../heap.js';
 import type { EpisodeSummary } from '../stats.js';
 import type { EpisodeChunk } from '../dataset/writer.js';
 import { FLAG_ERRORED, FLAG_SUCCESS, RolloutResult, WorkerConfig, episodeId, type RolloutTask } from './protocol.js';
@@ -84,6 +85,7 @@ export class RolloutPool {
       ...(opts.policyModule !== undefined ? { policyModule: String(opts.policyModule) } : {}),
     });
     const file = opts.workerFile ?? new URL('./worker.js', import.meta.url);
+    tuneEpisodeHeaps();
     this.piscina = new Piscina({
       filename: file instanceof URL ? file.href : file,
       minThreads: this.workers,
