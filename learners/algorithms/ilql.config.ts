@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OfflineBaseConfig } from './offline.config.js';
 
 /**
  * Implicit Language Q-Learning at the utterance level (Snell et al. 2023, as used by Hong et al.
@@ -14,12 +15,6 @@ export const IlqlConfig = z.strictObject({
   separatePolicy: z.boolean().default(true).describe('π_BC on its own MLP trunk (true), or sharing the Q/V trunk (false) (default true)'),
   bcWeight: z.number().nonnegative().default(1).describe('weight of the π_BC cross-entropy head (default 1)'),
   rewardScale: z.number().positive().default(1).describe('rewards are multiplied by this before the Bellman target (default 1)'),
-  steps: z.int().positive().default(3000).describe('gradient steps (default 3000)'),
-  batchSize: z.int().positive().default(256).describe('transitions per minibatch, drawn with replacement (default 256)'),
-  lr: z.number().positive().default(1e-3).describe('Adam learning rate (default 1e-3)'),
-  hidden: z.array(z.int().positive()).min(1).default([256, 256]).describe('hidden layer widths of the shared MLP trunk (default [256, 256])'),
-  activation: z.enum(['relu', 'tanh', 'gelu']).default('relu').describe('hidden activation (default relu)'),
-  weightDecay: z.number().nonnegative().default(0).describe('AdamW decoupled weight decay; 0 = plain Adam (default 0)'),
-  clipNorm: z.number().positive().default(10).describe('global gradient-norm clip (default 10)'),
+  ...OfflineBaseConfig,
 });
 export type IlqlConfig = z.infer<typeof IlqlConfig>;
