@@ -11,6 +11,11 @@ export interface RunOptions {
   readonly concurrency?: number;
   /** Called as each episode ends (in completion order), e.g. to stream it out. A throw stops the run. */
   readonly onEpisode?: (episode: Episode) => void;
+  /**
+   * false: keep no episode; the promise resolves with an empty array and episodes go only to
+   * `onEpisode`, so that they die young instead of living (and being promoted) until the run ends.
+   */
+  readonly keep?: boolean;
   /** Filled with the batcher's counts when given. */
   readonly stats?: BatchStats;
 }
@@ -29,7 +34,8 @@ export interface RunOptions {
 export function runEpisodes(ctx: ScenarioContext, policy: Policy, specs: readonly EpisodeSpec[], opts: RunOptions = {}): Promise<Episode[]> {
   const k = opts.concurrency ?? 16;
   if (!(Number.isInteger(k) && k >= 1)) throw new TypeError(`options.concurrency must be a positive integer, got ${k}`);
-  const results = new Array<Episode>(specs.length);
+  const keep = opts.keep ?? true;
+  const results = new Array<Episode>(keep ? specs.length : 0);
   if (specs.length === 0) return Promise.resolve(results);
   const batcher = new Batcher(policy);
 
@@ -39,7 +45,7 @@ export function runEpisodes(ctx: ScenarioContext, policy: Policy, specs: readonl
     let stopped = false;
 
     const finish = (i: number, episode: Episode) => {
-      results[i] = episode;
+      if (keep) results[i] = episode;
       done++;
       batcher.leave();
       try {

@@ -14,11 +14,14 @@ import { Scenario } from '../../scenarios/schema.js';
 export interface Runtime {
   context(scenario: unknown): ScenarioContext;
   policy(name: string, ctx: ScenarioContext): Policy;
-  run(ctx: ScenarioContext, policy: Policy, specs: readonly EpisodeSpec[], opts: { concurrency: number }): Promise<Episode[]>;
+  /** Plays `specs`, handing each episode to `onEpisode` as it ends (in any order) and keeping none. */
+  run(ctx: ScenarioContext, policy: Policy, specs: readonly EpisodeSpec[], opts: { concurrency: number; onEpisode: (episode: Episode) => void }): Promise<void>;
 }
 
 export const defaultRuntime: Runtime = {
   context: (data) => makeContext(Scenario.parse(data)),
   policy: policyByName,
-  run: (ctx, policy, specs, opts) => runEpisodes(ctx, policy, specs, opts),
+  run: async (ctx, policy, specs, opts) => {
+    await runEpisodes(ctx, policy, specs, { ...opts, keep: false });
+  },
 };

@@ -118,6 +118,16 @@ test('onEpisode sees every episode once; a throw in it rejects the run', async (
   await t.throwsAsync(runEpisodes(ctx, policyByName('random', ctx), specs(5), { onEpisode: () => { throw new Error('disk full'); } }), { message: 'disk full' });
 });
 
+test('keep: false hands every episode to onEpisode and keeps none (the same episodes as a kept run)', async (t) => {
+  const ctx = toyContext();
+  const policy = policyByName('random', ctx);
+  const seen: Episode[] = [];
+  const kept = await runEpisodes(ctx, policy, specs(30), { concurrency: 6, keep: false, onEpisode: (e) => seen.push(e) });
+  t.deepEqual(kept, []);
+  seen.sort((a, b) => a.index - b.index);
+  t.deepEqual(bytes(seen), bytes(await runEpisodes(ctx, policy, specs(30), { concurrency: 6 })));
+});
+
 test('no specs, no episodes; a bad concurrency is a TypeError', async (t) => {
   const ctx = toyContext();
   t.deepEqual(await runEpisodes(ctx, policyByName('random', ctx), []), []);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { RolloutPool, type RolloutChunk } from '../../environments/rollout/pool.js';
-import { JsonLines } from '../../environments/rollout/lines.js';
+import { JsonLines, OrderedJsonLines } from '../../environments/rollout/lines.js';
 import { deriveSeed } from '../../scenarios/random.js';
 import { EpisodeSchema } from '../../actors/episode.js';
 import { toyScenario } from './helpers/toy.js';
@@ -85,6 +85,22 @@ test('tasks in flight stay bounded while the consumer is slow', async (t) => {
 
 test('options are checked up front', (t) => {
   t.throws(() => new RolloutPool({ scenario: toyScenario, policy: 'x', workers: 0, workerFile: toyWorker }), { message: /options.workers must be a positive integer/ });
+});
+
+test('OrderedJsonLines gives the lines in position order whatever order they came in, and refuses gaps, repeats and strays', (t) => {
+  const values = Array.from({ length: 2000 }, (_, i) => ({ i, text: i % 5 === 0 ? `é🙂 ${'x'.repeat(i % 90)}` : 'plain' }));
+  const order = values.map((_, i) => i).sort((a, b) => ((a * 7919) % 2000) - ((b * 7919) % 2000));
+  const out = new OrderedJsonLines(values.length);
+  for (const i of order) out.put(i, values[i]);
+  const inOrder = new JsonLines();
+  for (const v of values) inOrder.push(v);
+  t.true(Buffer.from(out.bytes()).equals(Buffer.from(inOrder.bytes())));
+  const gap = new OrderedJsonLines(3);
+  gap.put(0, 1);
+  gap.put(2, 3);
+  t.throws(() => gap.bytes(), { message: 'line 1 of 3 is missing' });
+  t.throws(() => gap.put(2, 3), { message: 'line 2 was given twice' });
+  t.throws(() => gap.put(3, 4), { instanceOf: RangeError });
 });
 
 test('JsonLines gives the bytes of the JSON lines encoded at once, non-ASCII and past its first buffer included', (t) => {

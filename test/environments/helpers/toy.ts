@@ -1,7 +1,8 @@
 // A toy family and runtime, so the pool and dataset code are tested without the real families.
 import type { Act } from '../../../actors/acts.js';
 import type { AnyFamily } from '../../../actors/family.js';
-import type { ScenarioContext } from '../../../actors/episode-core.js';
+import type { EpisodeSpec, ScenarioContext } from '../../../actors/episode-core.js';
+import type { Episode } from '../../../actors/episode.js';
 import type { Policy } from '../../../actors/policy.js';
 import { runEpisodePlain } from '../../../actors/plain.js';
 import { contentHash } from '../../../scenarios/hash.js';
@@ -88,14 +89,15 @@ export function setFlaky(at: number, times: number): void {
 export const toyRuntime: Runtime = {
   context: toyContext,
   policy: toyPolicy,
-  async run(ctx, policy, specs) {
+  async run(ctx, policy, specs, { onEpisode }) {
     const s = ctx.scenario as unknown as ToyScenario;
     if (specs.some((x) => x.index === s.failTaskAt)) throw new Error(`toy task failure at ${s.failTaskAt}`);
     if (flaky.times > 0 && specs.some((x) => x.index === flaky.at)) {
       flaky.times--;
       throw new Error(`transient failure at ${flaky.at}`);
     }
-    return specs.map((spec) => {
+    for (const spec of specs) onEpisode(play(spec));
+    function play(spec: EpisodeSpec): Episode {
       if (s.spinMs > 0) {
         const until = performance.now() + s.spinMs;
         while (performance.now() < until);
@@ -105,6 +107,6 @@ export const toyRuntime: Runtime = {
         return runEpisodePlain(ctx, broken, spec);
       }
       return runEpisodePlain(ctx, policy, spec);
-    });
+    }
   },
 };
