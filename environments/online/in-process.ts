@@ -39,7 +39,7 @@ export function createInProcessSource(opts: SourceOptions, infer: InferFn): InPr
     async collect(requests: readonly EpisodeRequest[], onTrajectory?: OnTrajectory): Promise<Trajectory[]> {
       if (closed) throw new Error('collect() after close(): this experience source is closed');
       checkRequests(requests);
-      return await playRequests(ctx, encoder, requests, concurrency, forward, stats, onTrajectory);
+      return await playRequests(ctx, encoder, requests, concurrency, forward, { stats, onTrajectory });
     },
     publish(v: number): Promise<void> {
       checkVersion(v);

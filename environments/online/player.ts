@@ -69,6 +69,18 @@ interface Live {
   readonly versions: number[];
 }
 
+export interface PlayOptions {
+  /** Added to as the play goes (default: a fresh record nobody reads). */
+  readonly stats?: PlayStats;
+  /** Each trajectory as its episode ends (its position in `requests`, the trajectory). */
+  readonly onTrajectory?: OnTrajectory;
+  /**
+   * false: trajectories go only to `onTrajectory` and the play resolves with an empty array, so that
+   * a caller that streams them does not hold (and have V8 promote) every one to the play's end.
+   */
+  readonly keep?: boolean;
+}
+
 /**
  * Plays `requests` with runEpisodes (K at a time, one forward per tick for every live episode) and
  * returns their trajectories in request order. Actions are sampled from each request's own
@@ -76,11 +88,13 @@ interface Live {
  * several action streams. A forward that fails rejects the whole play (it is not the episode's
  * fault); family logic that fails gives a trajectory with `error` set.
  */
-export async function playRequests(ctx: ScenarioContext, encoder: Encoder, requests: readonly EpisodeRequest[], concurrency: number, fwd: Forward, stats: PlayStats = emptyPlayStats(), onTrajectory?: OnTrajectory): Promise<Trajectory[]> {
+export async function playRequests(ctx: ScenarioContext, encoder: Encoder, requests: readonly EpisodeRequest[], concurrency: number, fwd: Forward, opts: PlayOptions = {}): Promise<Trajectory[]> {
+  const { stats = emptyPlayStats(), onTrajectory, keep = true } = opts;
   const t0 = performance.now();
   const F = encoder.size;
   const A = ctx.actions.length;
-  const states: Live[] = requests.map((req, index) => ({
+  // An episode's record is dropped as it ends (its trajectory has copies of what it held).
+  const states: (Live | undefined)[] = requests.map((req, index) => ({
     req, index, rng: actionStream(req.actionSeed), who: `episode seed ${req.seed} (actionSeed ${req.actionSeed})`, pin: -1, streamSeed: -1, obs: [], masks: [], actions: [], logProbs: [], versions: [],
   }));
   // runEpisodes hands `act` each episode's policy stream; `nameFor` sees that same object as the
@@ -172,15 +186,16 @@ export async function playRequests(ctx: ScenarioContext, encoder: Encoder, reque
   };
 
   const specs: EpisodeSpec[] = requests.map((r, i) => ({ index: i, seed: r.seed, id: `online-${r.seed}-${r.actionSeed}-${i}` }));
-  const trajectories: Trajectory[] = new Array(requests.length);
+  const trajectories: Trajectory[] = new Array(keep ? requests.length : 0);
   const onEpisode = (ep: Episode) => {
     // a failed forward fails the whole play: nothing of it is handed out
     if (fatal) return;
-    const t = toTrajectory(ctx, encoder, ep, states[ep.index], fwd.fallbackVersion(), fwd.keepsObservations === true);
-    trajectories[ep.index] = t;
+    const t = toTrajectory(ctx, encoder, ep, states[ep.index]!, fwd.fallbackVersion(), fwd.keepsObservations === true);
+    states[ep.index] = undefined;
+    if (keep) trajectories[ep.index] = t;
     onTrajectory?.(ep.index, t);
   };
-  await runEpisodes(ctx, policy, specs, { concurrency, onEpisode });
+  await runEpisodes(ctx, policy, specs, { concurrency, onEpisode, keep: false });
   if (fatal) throw fatal;
   stats.episodes += requests.length;
   stats.wallMs += performance.now() - t0;

@@ -148,7 +148,7 @@ export default async function onlineTask(raw: unknown): Promise<unknown> {
       const parts = await Promise.all(forwards.map((f, g) => {
         const reqs = task.requests.slice(g * size, (g + 1) * size);
         const s = emptyPlayStats();
-        return reqs.length === 0 ? [] : playRequests(ctx, encoder, reqs, k, f, s).finally(() => addPlayStats(stats, s));
+        return reqs.length === 0 ? [] : playRequests(ctx, encoder, reqs, k, f, { stats: s }).finally(() => addPlayStats(stats, s));
       }));
       trajectories = parts.flat();
     } finally {
@@ -160,7 +160,7 @@ export default async function onlineTask(raw: unknown): Promise<unknown> {
     if (task.model) offer(task.model);
     if (!latest) throw new Error('local copies: no model was published');
     try {
-      trajectories = await playRequests(ctx, encoder, task.requests, cfg.concurrency, localForward(encoder.size, ctx.actions.length), stats);
+      trajectories = await playRequests(ctx, encoder, task.requests, cfg.concurrency, localForward(encoder.size, ctx.actions.length), { stats });
     } finally {
       await prune();
     }

@@ -22,7 +22,7 @@ import type { EncoderKind } from '../encoding/encoder.js';
 import { tuneEpisodeHeaps } from '../heap.js';
 import { positiveInt, sourceSetup } from '../online/options.js';
 import { playRequests } from '../online/player.js';
-import type { EpisodeRequest, ExperienceSource, InferFn, OnTrajectory, Trajectory } from '../online/types.js';
+import type { EpisodeRequest, ExperienceSource, InferFn, OnTrajectory } from '../online/types.js';
 import { createCentralSource, createLocalCopiesSource } from '../online/workers.js';
 import { authMetadata, channelCredentials, parseAddress, type ClientTls } from './auth.js';
 import { ACTOR_HEADER, PROTOCOL_HEADER } from './learner.js';
@@ -225,8 +225,8 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
       o.signal?.addEventListener('abort', onAbort, { once: true });
       const sopts = { scenario, encoder: hello.encoder as EncoderKind, concurrency: o.concurrency ?? hello.concurrency };
       const mode = o.source ?? 'central';
-      /** Plays one work item, handing out each trajectory as it finishes. */
-      let playWork: (w: WorkMsg, requests: EpisodeRequest[], each: OnTrajectory) => Promise<Trajectory[]>;
+      /** Plays one work item, handing out each trajectory as it finishes (what it resolves with is not used). */
+      let playWork: (w: WorkMsg, requests: EpisodeRequest[], each: OnTrajectory) => Promise<unknown>;
       // episodes played in this thread tag their inference rows, so the learner keeps the observations
       let obsKept = false;
       if (mode === 'local') {
@@ -247,7 +247,7 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
               forward: (obs, rows, _pins, rowsOf) => infer(obs, rows, { workId: w.workId, positions: rowsOf, last }),
               fallbackVersion: () => w.policyVersion,
               keepsObservations: obsKept,
-            }, undefined, each);
+            }, { onTrajectory: each, keep: false });
           };
         }
       }
@@ -270,9 +270,9 @@ async function session(o: RemoteActorOptions, counters: Counters, log: (l: strin
           positions.push(k);
           trajectories.push(toTrajectoryMsg(t, obsKept));
           if (positions.length >= per) send();
-        }).then((trajs) => {
+        }).then(() => {
           send();
-          counters.episodes += trajs.length;
+          counters.episodes += requests.length;
           counters.workItems++;
         }, (err: unknown) => finish(err));
       };

@@ -8,6 +8,7 @@ import { makeEncoder } from '../../environments/encoding/index.js';
 import { actionStream, maskedLogSoftmax, sampleMasked } from '../../environments/online/sampling.js';
 import { rmSync } from 'node:fs';
 import { createInProcessSource } from '../../environments/online/in-process.js';
+import { playRequests } from '../../environments/online/player.js';
 import { createCentralSource, createLocalCopiesSource } from '../../environments/online/workers.js';
 import type { EpisodeRequest, ExperienceSource, InferFn, Trajectory } from '../../environments/online/types.js';
 import { crashMarker } from './helpers/online-crash-worker.js';
@@ -192,6 +193,22 @@ test('in-process errors: an infer that throws or answers the wrong size rejects 
 });
 
 // ---------------------------------------------------------------- workers
+
+test('playRequests with keep: false hands every trajectory to onTrajectory and keeps none (the same as a kept play)', async (t) => {
+  const id = 'twenty-questions';
+  const { obsSize, numActions } = dims(id);
+  const learner = await sessionInfer(mlpModel(obsSize, numActions, { hidden: [16], seed: 4, scale: 2 }), 1);
+  const ctx = makeContext(getScenario(id));
+  const encoder = makeEncoder('structured', ctx);
+  const fwd = { forward: (obs: Float32Array, rows: number) => learner.infer(obs, rows), fallbackVersion: () => 0 };
+  const reqs = requests(20);
+  const kept = await playRequests(ctx, encoder, reqs, 4, fwd);
+  const seen: Trajectory[] = [];
+  t.deepEqual(await playRequests(ctx, encoder, reqs, 4, fwd, { keep: false, onTrajectory: (i, x) => { seen[i] = x; } }), []);
+  t.is(seen.filter(Boolean).length, reqs.length);
+  sameTrajectories(t, kept, seen);
+  await learner.release();
+});
 
 test('the same trajectories in-process, with central inference (1 and 2 workers) and with local copies (1 and 2 workers)', async (t) => {
   const id = 'travel-agent';
