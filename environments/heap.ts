@@ -6,15 +6,12 @@ let tuned = false;
  * Turns off V8's allocation-site pretenuring in this process (its worker threads included), once,
  * before the threads that play episodes start.
  *
- * Why: V8 watches which allocation sites' objects survive a scavenge and, above 85%, allocates
- * from those sites straight into the old generation. With K episodes alive at every scavenge, many
- * of the episode code's sites cross that line early, so their objects go to the old generation
- * and die there, and it needs mark-compacts whose marking runs on helper threads that compete with
- * the other workers for cores. Heuristic policy, 10,000 episodes per round, 1 / 2 workers:
- * twenty-questions 8,775 / 12,076 → 9,875 / 15,598 episodes/s, travel-agent 8,924 / 12,986 →
- * 10,587 / 17,544, teacher 3,756 / 6,445 → 4,064 / 6,880 (bench/RESULTS.md).
- * The flag is read at each scavenge; it is set once and never flipped back, and only this one:
- * turning off concurrent marking the same way crashed V8 here.
+ * Why: V8 allocates straight into the old generation from sites whose objects mostly survive a
+ * scavenge. With K episodes alive at every scavenge, many of the episode code's sites qualify
+ * early; their objects then die in the old generation, which needs mark-compacts on helper
+ * threads that take cores from the other workers. Without it, rollouts ran 7–35% faster
+ * (bench/RESULTS.md, Rollouts). The flag is read at each GC; it is set once and never flipped back
+ * (turning off concurrent marking the same way crashed V8 here, so no other flag is touched).
  */
 export function tuneEpisodeHeaps(): void {
   if (tuned) return;
