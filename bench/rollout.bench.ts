@@ -4,7 +4,8 @@
 //   actor-overhead   XState episodes (runEpisodes, one thread) against the plain loop of the same family logic
 //                    (runEpisodePlain): µs per agent turn and the speed ratio (target: actors ≥ 50% of plain)
 //   generate-rss     peak RSS of `reverie generate` (spawned, --json) for a small and a large run (target ≤ 1.2×)
-// Environment: REVERIE_BENCH_QUICK=1 for a short smoke run; REVERIE_BENCH_RSS="10000,200000" episode counts
+// Environment: REVERIE_BENCH_QUICK=1 for a short smoke run; REVERIE_BENCH_ROUNDS (default 4) interleaved rounds per
+// pool; REVERIE_BENCH_RSS="10000,200000" episode counts
 // (empty to skip); REVERIE_BENCH_RSS_SCENARIO=twenty-questions.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -53,7 +54,7 @@ async function timedPass(pool: RolloutPool, runSeed: number, episodes: number): 
  * best round of each kept, so that a burst of load from elsewhere does not decide the ratio.
  */
 async function rollouts(list: Scenario[]): Promise<void> {
-  const rounds = quick ? 2 : 4;
+  const rounds = quick ? 2 : Number(process.env.REVERIE_BENCH_ROUNDS ?? 4);
   // Rounds of a few seconds (5000 episodes took about 1 s on 2 workers): a scheduling hiccup or a
   // major GC in one round moves its rate by less.
   const perRound = quick ? 1000 : 10000;
