@@ -1,3 +1,4 @@
+import { tuneEpisodeHeaps } from '../heap.js';
 import { emptyPlayStats, playRequests, type PlayStats } from './player.js';
 import { checkRequests, checkVersion, positiveInt, sourceSetup } from './options.js';
 import type { EpisodeRequest, ExperienceSource, InferFn, OnTrajectory, SourceOptions, Trajectory } from './types.js';
@@ -25,6 +26,7 @@ export interface InProcessSource extends ExperienceSource {
 export function createInProcessSource(opts: SourceOptions, infer: InferFn): InProcessSource {
   const concurrency = positiveInt('concurrency', opts.concurrency, 32);
   const { ctx, encoder } = sourceSetup(opts);
+  tuneEpisodeHeaps();
   let version = 0;
   let closed = false;
   const stats = emptyPlayStats();
