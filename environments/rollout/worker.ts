@@ -42,7 +42,6 @@ export function makeWorker(runtime: Runtime, config: unknown = workerData): (tas
     // scavenges and were promoted (teacher: 5.7 KB per episode, 0.5 this way).
     const lines = task.emit === 'lines' ? new OrderedJsonLines(n) : null;
     const seen = new Uint8Array(n);
-    let ended = 0;
     await runtime.run(ctx, policy, specs, {
       concurrency: cfg.concurrency,
       onEpisode: (ep) => {
@@ -50,14 +49,14 @@ export function makeWorker(runtime: Runtime, config: unknown = workerData): (tas
         if (!(j >= 0 && j < n)) throw new Error(`runtime returned episode ${ep.index}, outside the task's ${task.start}..${task.start + n - 1}`);
         if (seen[j]) throw new Error(`runtime returned episode ${ep.index} twice`);
         seen[j] = 1;
-        ended++;
         returns[j] = ep.totals.return;
         agentTurns[j] = ep.totals.agentTurns;
         flags[j] = (ep.outcome.success ? FLAG_SUCCESS : 0) | (ep.outcome.reason === 'error' ? FLAG_ERRORED : 0);
         lines?.put(j, ep);
       },
     });
-    if (ended !== n) throw new Error(`runtime returned ${ended} episodes for ${n}`);
+    const missing = seen.indexOf(0);
+    if (missing >= 0) throw new Error(`runtime did not return episode ${task.start + missing} of the task's ${task.start}..${task.start + n - 1}`);
     const bytes = lines ? lines.bytes() : new Uint8Array(0);
     const result: RolloutResult = { start: task.start, count: task.count, bytes, returns, agentTurns, flags, ms: performance.now() - t0 };
     // Transfer the bytes instead of copying them (and keep big strings out of the main thread's heap).
