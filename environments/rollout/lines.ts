@@ -24,6 +24,11 @@ export class JsonLines {
     this.length += encoder.encodeInto(line, this.buf.subarray(this.length)).written;
   }
 
+  /** Forget the lines but keep the buffer, so the next batch reuses its memory. */
+  clear(): void {
+    this.length = 0;
+  }
+
   /** Bytes written so far. */
   get size(): number {
     return this.length;
@@ -51,11 +56,12 @@ export class JsonLines {
  * out.bytes(); // '{"a":1}\n{"b":2}\n' as UTF-8
  */
 export class OrderedJsonLines {
-  private readonly lines = new JsonLines();
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
 
-  constructor(readonly count: number) {
+  /** `lines` is cleared and written into; pass one buffer to every batch of a worker to reuse its memory. */
+  constructor(readonly count: number, private readonly lines = new JsonLines()) {
+    lines.clear();
     this.starts = new Int32Array(count).fill(-1);
     this.ends = new Int32Array(count);
   }

@@ -4,7 +4,7 @@ import type { EpisodeSpec, ScenarioContext } from '../../actors/episode-core.js'
 import type { Policy } from '../../actors/policy.js';
 import { FLAG_ERRORED, FLAG_SUCCESS, RolloutTask, WorkerConfig, episodeId, type RolloutResult } from './protocol.js';
 import { defaultRuntime, type Runtime } from './runtime.js';
-import { OrderedJsonLines } from './lines.js';
+import { JsonLines, OrderedJsonLines } from './lines.js';
 
 /** Builds the policy with the `createPolicy` of the module at `url` (see WorkerConfig.policyModule). */
 async function policyFromModule(url: string, name: string, ctx: ScenarioContext): Promise<Policy> {
@@ -21,6 +21,9 @@ async function policyFromModule(url: string, name: string, ctx: ScenarioContext)
  */
 export function makeWorker(runtime: Runtime, config: unknown = workerData): (task: unknown) => Promise<unknown> {
   let state: { cfg: WorkerConfig; ctx: ScenarioContext; policy: Policy } | null = null;
+  // One encoding buffer for all tasks: growing a fresh one per task churned the allocator, whose
+  // fragmentation kept raising the process's RSS over long runs.
+  const buffer = new JsonLines();
   return async (raw: unknown): Promise<unknown> => {
     const t0 = performance.now();
     if (!state) {
@@ -40,7 +43,7 @@ export function makeWorker(runtime: Runtime, config: unknown = workerData): (tas
     const flags = new Array<number>(n).fill(0);
     // Each episode is encoded as it ends and dropped: kept whole to the task's end, they outlived
     // scavenges and were promoted (teacher: 5.7 KB per episode, 0.5 this way).
-    const lines = task.emit === 'lines' ? new OrderedJsonLines(n) : null;
+    const lines = task.emit === 'lines' ? new OrderedJsonLines(n, buffer) : null;
     const seen = new Uint8Array(n);
     await runtime.run(ctx, policy, specs, {
       concurrency: cfg.concurrency,

@@ -103,6 +103,19 @@ test('OrderedJsonLines gives the lines in position order whatever order they cam
   t.throws(() => gap.put(3, 4), { instanceOf: RangeError });
 });
 
+test('OrderedJsonLines over a reused buffer gives each batch its own lines only, in bytes the next batch does not change', (t) => {
+  const buffer = new JsonLines();
+  const first = new OrderedJsonLines(2, buffer);
+  first.put(1, { long: 'y'.repeat(100_000) });
+  first.put(0, { a: 1 });
+  const firstBytes = first.bytes();
+  const second = new OrderedJsonLines(2, buffer);
+  second.put(1, { b: 2 });
+  second.put(0, { c: 3 });
+  t.is(Buffer.from(second.bytes()).toString(), '{"c":3}\n{"b":2}\n');
+  t.is(Buffer.from(firstBytes).toString(), `{"a":1}\n{"long":"${'y'.repeat(100_000)}"}\n`);
+});
+
 test('JsonLines gives the bytes of the JSON lines encoded at once, non-ASCII and past its first buffer included', (t) => {
   const values = Array.from({ length: 3000 }, (_, i) => ({ i, text: i % 7 === 0 ? `café ${'é'.repeat(i % 50)} 🙂 “quoted” \u2028` : 'plain '.repeat(i % 13), x: i / 3 }));
   const out = new JsonLines();
