@@ -45,7 +45,7 @@ function scenarios(): Scenario[] {
 async function timedPass(pool: RolloutPool, runSeed: number, episodes: number): Promise<{ seconds: number; decisions: number }> {
   let decisions = 0;
   const t0 = performance.now();
-  for await (const c of pool.run({ runSeed, end: episodes, taskSize: 256 })) for (const s of c.summaries) decisions += s.agentTurns;
+  for await (const c of pool.run({ runSeed, end: episodes, taskSize: 256, recycle: true })) for (const s of c.summaries) decisions += s.agentTurns;
   return { seconds: (performance.now() - t0) / 1000, decisions };
 }
 

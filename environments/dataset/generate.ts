@@ -73,7 +73,7 @@ export async function generateDataset(o: GenerateOptions): Promise<GenerateRepor
         workerFile: o.workerFile, ref: { id: plan.scenario.id, version: plan.scenario.version, hash: plan.scenario.hash },
       });
       try {
-        for await (const chunk of pool.run({ runSeed: plan.seed, start: writer.next, end, taskSize: o.taskSize, alignTo: plan.shardSize })) {
+        for await (const chunk of pool.run({ runSeed: plan.seed, start: writer.next, end, taskSize: o.taskSize, alignTo: plan.shardSize, recycle: true })) {
           if (chunk.failed) failedTasks++;
           await writer.write(chunk);
           o.onProgress?.(writer.next - first, end - first);

@@ -74,10 +74,13 @@ export class OrderedJsonLines {
     this.ends[position] = this.lines.size;
   }
 
-  /** All `count` lines in position order, in a fresh ArrayBuffer (safe to transfer); throws if one is missing. */
-  bytes(): Uint8Array<ArrayBuffer> {
+  /**
+   * All `count` lines in position order, in `into` when they fit, else in a fresh ArrayBuffer with
+   * an eighth to spare for the next batch (either is safe to transfer); throws if one is missing.
+   */
+  bytes(into?: ArrayBuffer): Uint8Array<ArrayBuffer> {
     const src = this.lines.view();
-    const out = new Uint8Array(src.length);
+    const out = new Uint8Array(into && into.byteLength >= src.length ? into : new ArrayBuffer(src.length + (src.length >> 3)), 0, src.length);
     let at = 0;
     for (let p = 0; p < this.count; p++) {
       if (this.starts[p] < 0) throw new Error(`line ${p} of ${this.count} is missing`);

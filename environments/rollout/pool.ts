@@ -39,6 +39,12 @@ export interface RunRange {
   readonly emit?: 'lines' | 'summary';
   /** Tasks submitted but not yet consumed, at most (default 2 per worker + 1): the backpressure bound. */
   readonly maxInFlight?: number;
+  /**
+   * Hand each chunk's memory back to the workers when the next chunk is asked for, so that a
+   * chunk's `bytes` are valid only until then. Without it, the main thread, which allocates
+   * little, collected the dead chunks rarely: they held tens of MB.
+   */
+  readonly recycle?: boolean;
 }
 
 /** A chunk of consecutive episodes, in index order, as the pool yields them. */
@@ -91,6 +97,9 @@ export class RolloutPool {
       minThreads: this.workers,
       maxThreads: this.workers,
       idleTimeout: 60_000,
+      // Each worker holds its next task while it plays one (the worker runs them one after the
+      // other), so it never waits for the main thread: 2 workers were idle 3–9% of the time.
+      concurrentTasksPerWorker: 2,
       workerData: config,
     });
     this.ref = opts.ref ? { ...opts.ref } : { id: opts.scenario.id, version: opts.scenario.version, hash: contentHash(opts.scenario) };
@@ -109,11 +118,16 @@ export class RolloutPool {
     const maxInFlight = positiveInt('maxInFlight', range.maxInFlight, 2 * this.workers + 1);
     const emit = range.emit ?? 'lines';
     const pending: Promise<RolloutChunk>[] = [];
+    const spare: ArrayBuffer[] = [];
     let cursor = start;
     const submit = (): boolean => {
       if (cursor >= range.end) return false;
-      const count = Math.min(taskSize, range.end - cursor, alignTo - (cursor % alignTo));
-      pending.push(this.runTask({ runSeed: range.runSeed, start: cursor, count, emit }));
+      const left = range.end - cursor;
+      // Near the end tasks shrink (to K episodes at least), so that no worker idles while another
+      // plays a full task.
+      const share = Math.max(this.concurrency, Math.ceil(left / (2 * this.workers)));
+      const count = Math.min(taskSize, left, share, alignTo - (cursor % alignTo));
+      pending.push(this.runTask({ runSeed: range.runSeed, start: cursor, count, emit }, spare.pop()));
       this.pendingTasks++;
       cursor += count;
       return true;
@@ -124,15 +138,18 @@ export class RolloutPool {
       this.pendingTasks--;
       submit();
       yield chunk;
+      // The consumer is done with it: a worker writes the next chunk into the same memory.
+      if (range.recycle && !chunk.failed && chunk.bytes.byteLength > 0) spare.push(chunk.bytes.buffer as ArrayBuffer);
     }
   }
 
   /** One task, retried when it fails as a whole; never rejects (the last resort records the episodes as errored). */
-  private async runTask(task: RolloutTask): Promise<RolloutChunk> {
+  private async runTask(task: RolloutTask, buffer?: ArrayBuffer): Promise<RolloutChunk> {
     let lastError = '';
     for (let attempt = 0; attempt <= this.retries && !this.closed; attempt++) {
       try {
-        const r = RolloutResult.parse(await this.piscina.run(task));
+        // The buffer moves to the worker on the first attempt only (after that it is detached here).
+        const r = RolloutResult.parse(await (attempt === 0 && buffer ? this.piscina.run({ ...task, buffer }, { transferList: [buffer] }) : this.piscina.run(task)));
         if (r.start !== task.start || r.count !== task.count) throw new Error(`worker answered episodes [${r.start}, ${r.start + r.count}) for [${task.start}, ${task.start + task.count})`);
         const summaries: EpisodeSummary[] = [];
         for (let j = 0; j < r.count; j++) {

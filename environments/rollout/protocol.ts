@@ -33,6 +33,8 @@ export const RolloutTask = z.object({
   count: z.int().positive(),
   /** 'lines': send the episodes back as JSON lines; 'summary': only the statistics (eval). */
   emit: z.enum(['lines', 'summary']),
+  /** Memory of an earlier chunk the main thread is done with: the lines are written into it when they fit. */
+  buffer: z.instanceof(ArrayBuffer).optional(),
 });
 export type RolloutTask = z.infer<typeof RolloutTask>;
 

@@ -24,7 +24,7 @@ export function makeWorker(runtime: Runtime, config: unknown = workerData): (tas
   // One encoding buffer for all tasks: growing a fresh one per task churned the allocator, whose
   // fragmentation kept raising the process's RSS over long runs.
   const buffer = new JsonLines();
-  return async (raw: unknown): Promise<unknown> => {
+  const play = async (raw: unknown): Promise<unknown> => {
     const t0 = performance.now();
     if (!state) {
       const cfg = WorkerConfig.parse(config);
@@ -60,10 +60,18 @@ export function makeWorker(runtime: Runtime, config: unknown = workerData): (tas
     });
     const missing = seen.indexOf(0);
     if (missing >= 0) throw new Error(`runtime did not return episode ${task.start + missing} of the task's ${task.start}..${task.start + n - 1}`);
-    const bytes = lines ? lines.bytes() : new Uint8Array(0);
+    const bytes = lines ? lines.bytes(task.buffer) : new Uint8Array(0);
     const result: RolloutResult = { start: task.start, count: task.count, bytes, returns, agentTurns, flags, ms: performance.now() - t0 };
     // Transfer the bytes instead of copying them (and keep big strings out of the main thread's heap).
     return move({ [transferableSymbol]: [bytes.buffer], [valueSymbol]: result });
+  };
+  // The pool gives a worker its next task before this one ends; tasks run one after the other,
+  // so each is played K episodes at a time exactly as if it came alone.
+  let last: Promise<unknown> = Promise.resolve();
+  return (raw: unknown): Promise<unknown> => {
+    const next = last.then(() => play(raw));
+    last = next.catch(() => undefined);
+    return next;
   };
 }
 

@@ -3,7 +3,10 @@ import { RolloutPool, type RolloutChunk } from '../../environments/rollout/pool.
 import { JsonLines, OrderedJsonLines } from '../../environments/rollout/lines.js';
 import { deriveSeed } from '../../scenarios/random.js';
 import { EpisodeSchema } from '../../actors/episode.js';
-import { toyScenario } from './helpers/toy.js';
+import { valueSymbol } from 'piscina';
+import { makeWorker } from '../../environments/rollout/worker.js';
+import type { Runtime } from '../../environments/rollout/runtime.js';
+import { toyRuntime, toyScenario } from './helpers/toy.js';
 
 const toyWorker = new URL('./helpers/toy-worker.js', import.meta.url);
 const flakyWorker = new URL('./helpers/flaky-worker.js', import.meta.url);
@@ -22,7 +25,8 @@ const lines = (chunks: RolloutChunk[]) => chunks.map((c) => Buffer.from(c.bytes)
 
 test('chunks come back in index order with derived seeds and ids', async (t) => {
   const chunks = await collect(new RolloutPool({ scenario: toyScenario, policy: 'heuristic', workers: 2, concurrency: 4, workerFile: toyWorker }), 100, 7);
-  t.deepEqual(chunks.map((c) => c.start), [0, 7, 14, 21, 28, 35, 42, 49, 56, 63, 70, 77, 84, 91, 98]);
+  // 7 per task; the last ones shrink to a quarter of what is left (2 workers, 2 tasks each), down to K = 4.
+  t.deepEqual(chunks.map((c) => c.start), [0, 7, 14, 21, 28, 35, 42, 49, 56, 63, 70, 77, 83, 88, 92, 96]);
   const eps = lines(chunks).trimEnd().split('\n').map((l) => EpisodeSchema.parse(JSON.parse(l)));
   t.is(eps.length, 100);
   eps.forEach((ep, i) => {
@@ -35,6 +39,76 @@ test('one worker and two workers give the same episodes', async (t) => {
   const a = await collect(new RolloutPool({ scenario: toyScenario, policy: 'random', workers: 1, concurrency: 3, workerFile: toyWorker }), 300);
   const b = await collect(new RolloutPool({ scenario: toyScenario, policy: 'random', workers: 2, concurrency: 8, workerFile: toyWorker }), 300, 33);
   t.is(lines(a), lines(b));
+});
+
+test('a worker given its next task early plays its tasks one after the other, each as if it came alone', async (t) => {
+  let live = 0;
+  let most = 0;
+  const order: number[] = [];
+  const runtime: Runtime = {
+    ...toyRuntime,
+    async run(ctx, policy, specs, opts) {
+      live++;
+      most = Math.max(most, live);
+      await new Promise((r) => setTimeout(r, 5)); // a turn of the event loop, as an ONNX policy gives
+      order.push(specs[0].index);
+      await toyRuntime.run(ctx, policy, specs, opts);
+      live--;
+    },
+  };
+  const worker = makeWorker(runtime, { scenario: toyScenario, policy: 'heuristic', concurrency: 4 });
+  const tasks = [0, 10, 20].map((start) => worker({ runSeed: 7, start, count: 10, emit: 'lines' }));
+  const bytes = (await Promise.all(tasks)).map((r) => Buffer.from((r as { [valueSymbol]: { bytes: Uint8Array } })[valueSymbol].bytes).toString());
+  t.is(most, 1);
+  t.deepEqual(order, [0, 10, 20]);
+  const alone = makeWorker(toyRuntime, { scenario: toyScenario, policy: 'heuristic', concurrency: 4 });
+  const first = (await alone({ runSeed: 7, start: 0, count: 10, emit: 'lines' })) as { [valueSymbol]: { bytes: Uint8Array } };
+  t.is(bytes[0], Buffer.from(first[valueSymbol].bytes).toString());
+});
+
+test('with recycle, each chunk\'s memory goes back to a worker once the next is asked for, and the bytes are the same', async (t) => {
+  const run = async (workerFile: URL, recycle: boolean) => {
+    const pool = new RolloutPool({ scenario: toyScenario, policy: 'random', workers: 2, concurrency: 4, workerFile });
+    const text: string[] = [];
+    const views: Uint8Array[] = [];
+    try {
+      for await (const c of pool.run({ runSeed: 3, end: 300, taskSize: 16, recycle })) {
+        text.push(Buffer.from(c.bytes).toString('utf8'));
+        views.push(c.bytes);
+      }
+    } finally {
+      await pool.close();
+    }
+    return { text: text.join(''), handedBack: views.filter((v) => v.buffer.byteLength === 0).length, chunks: views.length };
+  };
+  const kept = await run(toyWorker, false);
+  const recycled = await run(toyWorker, true);
+  t.is(recycled.text, kept.text);
+  t.is(kept.handedBack, 0);
+  // Chunks whose memory went to a later task are detached here (the last few had no later task).
+  t.true(recycled.handedBack >= recycled.chunks - 6, `${recycled.handedBack} of ${recycled.chunks}`);
+  // A late task (given an earlier chunk's memory) that fails: each retry runs without that memory, now detached here.
+  const pool = new RolloutPool({ scenario: { ...toyScenario, failTaskAt: 200 }, policy: 'random', workers: 2, concurrency: 4, retries: 1, workerFile: toyWorker });
+  const failed: string[] = [];
+  try {
+    for await (const c of pool.run({ runSeed: 3, end: 300, taskSize: 16, recycle: true })) if (c.failed) failed.push(c.failed);
+  } finally {
+    await pool.close();
+  }
+  t.deepEqual(failed, ['worker task for episodes [192, 208) failed 2 times: toy task failure at 200']);
+});
+
+test('OrderedJsonLines writes into the memory it is given when the lines fit, else into fresh memory with room to spare', (t) => {
+  const out = new OrderedJsonLines(2);
+  out.put(0, { a: 1 });
+  out.put(1, { b: 2 });
+  const roomy = new ArrayBuffer(64);
+  const inRoomy = out.bytes(roomy);
+  t.is(inRoomy.buffer, roomy);
+  t.is(Buffer.from(inRoomy).toString(), '{"a":1}\n{"b":2}\n');
+  const fresh = out.bytes(new ArrayBuffer(4));
+  t.is(Buffer.from(fresh).toString(), '{"a":1}\n{"b":2}\n');
+  t.true(fresh.buffer.byteLength > fresh.byteLength);
 });
 
 test('an episode that throws is recorded as errored and the run goes on', async (t) => {
