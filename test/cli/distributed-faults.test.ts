@@ -75,18 +75,21 @@ test.serial('kill -9 of an actor holding work: the learner hands it to the other
   t.timeout(85_000);
   const ref = await singleRun();
   const out = join(await scratch(), 'dist');
-  const learner = proc(t, ['learner', ...TRAIN, '--listen', '127.0.0.1:0', '--out', out]);
-  const port = await portOf(learner);
-  const survivor = proc(t, actorArgs(port, 'survivor', 1));
-  // one episode at a time: the victim's work items take long enough to be cut in the middle
-  const victim = proc(t, actorArgs(port, 'victim', 0, '--concurrency', '1'));
+  const port = await freePort();
+  // the actors start first and wait for the learner: on a loaded machine an actor started after
+  // it could attach after the survivor had played everything
+  // (one episode at a time: the victim's work items take long enough to be cut in the middle)
+  const [survivor, victim] = await waitingActors(t, [actorArgs(port, 'survivor', 1), actorArgs(port, 'victim', 0, '--concurrency', '1')]);
+  const learner = proc(t, ['learner', ...TRAIN, '--listen', `127.0.0.1:${port}`, '--out', out]);
+  await portOf(learner);
   const client = statusClient(t, port);
   let before: StatusReply | undefined;
   await until(async () => {
-    before = await status(client);
+    before = (await status(client)) ?? before;
     return before?.actors.some((a) => a.name === 'victim' && a.workInFlight > 0) === true || learner.child.exitCode !== null;
   }, 40_000, 'the victim holding work');
   kill9(victim.child);
+  t.true(before !== undefined && before.actors.some((a) => a.name === 'victim' && a.workInFlight > 0), `the victim was seen holding work; learner:\n${learner.stderr()}`);
   t.true(before!.episodes < 128, `killed at ${before!.episodes} admitted episodes of 128`);
   const l = await within(learner.done, 60_000, 'the learner');
   t.is(l.code, 0, l.stderr);
