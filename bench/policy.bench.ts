@@ -48,7 +48,7 @@ async function pass(pool: RolloutPool, runSeed: number, episodes: number): Promi
  * Decisions/s of one policy at each K, side by side: the pools warmed up with a full pass each
  * (threads started, sessions open, code compiled, heaps grown), then interleaved rounds, the
  * best round of each kept (a single short pass measured mostly the warm-up: teacher's heuristic
- * at K = 64 gave 68,000 decisions/s in one pass against 115,000 steady in the rollout benchmark).
+ * at K = 64 gave 68,000 decisions/s in one pass and 128,000 at steady state).
  */
 async function poolRates(scenario: Scenario, policy: string, policyModule: string | undefined, ks: readonly number[], episodesOf: (k: number) => number): Promise<Map<number, { rate: number; decisions: number; seconds: number; episodes: number }>> {
   const pools = ks.map((k) => new RolloutPool({ scenario, policy, policyModule, workers: WORKERS, concurrency: k }));
