@@ -17,7 +17,8 @@
 // Policy: a fixed MLP obs → 256 → 256 → actions (random weights), twenty-questions, structured encoder.
 // Each configuration is warmed up, then rounds are interleaved across configurations and the best of
 // each is kept (REVERIE_BENCH_WARMUP full-size collects first, default 2; REVERIE_BENCH_ROUNDS, default 3;
-// REVERIE_BENCH_EPISODES per collect at K = 64, default 512, a quarter of it at K = 8). REVERIE_BENCH_QUICK=1 for a short smoke run.
+// REVERIE_BENCH_EPISODES per collect at K = 64, default 512, in proportion above, a quarter of it at K = 8;
+// REVERIE_BENCH_KS, default 64,8). REVERIE_BENCH_QUICK=1 for a short smoke run.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -183,10 +184,11 @@ function serialiseCost(rows: number): { encodeReqUs: number; decodeReqUs: number
 
 async function main(): Promise<void> {
   note(`load average ${loadavg().map((x) => round(x, 2)).join(' ')}`);
-  const ks = [64, 8];
+  const ks = (process.env.REVERIE_BENCH_KS ?? '64,8').split(',').map(Number);
   const ns = quick ? [1, 2] : [1, 2, 4];
   const perCollect = Number(process.env.REVERIE_BENCH_EPISODES ?? 512);
-  const episodesFor = (k: number) => (k === 64 ? (quick ? 128 : perCollect) : quick ? 32 : perCollect / 4);
+  // the same number of ticks per collect at every K ≥ 64
+  const episodesFor = (k: number) => (k >= 64 ? ((quick ? 128 : perCollect) * k) / 64 : quick ? 32 : perCollect / 4);
   const configs: Config[] = [];
   for (const k of ks) {
     for (const n of ns) {
