@@ -5,6 +5,7 @@ import type { Rng } from '../../../scenarios/random.js';
 import type { Act } from '../../acts.js';
 import { attributeOf, compile, itemOf } from './model.js';
 import type { GuessingPersona } from './model.js';
+import { fillSlots } from '../template.js';
 
 /**
  * Text for the guessing family's acts: several paraphrases per act and user style, filled with
@@ -106,7 +107,7 @@ function texts(s: GuessingScenario): Texts {
 const SENTENCE_START = /(?<=[.!?] )[a-z]/g;
 
 function fill(template: string, slots: Readonly<Record<string, string>>): string {
-  const text = template.replace(/\{(\w+)\}/g, (m, k: string) => slots[k] ?? m).replace(SENTENCE_START, (m) => m.toUpperCase());
+  const text = fillSlots(template, (k) => slots[k] ?? `{${k}}`).replace(SENTENCE_START, (m) => m.toUpperCase());
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 

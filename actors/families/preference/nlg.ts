@@ -4,6 +4,7 @@ import type { Rng } from '../../../scenarios/random.js';
 import type { Act, ArgValue } from '../../acts.js';
 import { compile, labelOf } from './model.js';
 import type { PreferencePersona } from './model.js';
+import { fillSlots } from '../template.js';
 
 /**
  * Text for acts: templates with several paraphrases per act and style (the family's defaults below,
@@ -219,7 +220,7 @@ function templates(s: PreferenceScenario): Templates {
 }
 
 function fill(template: string, slots: Readonly<Record<string, string>>): string {
-  const text = template.replace(/\{(\w+)\}/g, (_, k: string) => slots[k] ?? '');
+  const text = fillSlots(template, (k) => slots[k] ?? '');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 

@@ -4,6 +4,7 @@ import type { Rng } from '../../../scenarios/random.js';
 import type { Act } from '../../acts.js';
 import type { TutoringPersona } from './persona.js';
 import { compile } from './model.js';
+import { fillSlots } from '../template.js';
 
 /**
  * Text of tutoring acts: the family's default paraphrases, plus the scenario's own (`texts`),
@@ -188,9 +189,11 @@ interface Slots {
   level?: string;
 }
 
+const SLOT_NAMES = new Set(['concept', 'subject', 'answer', 'question', 'level']);
+
+/** Other `{name}`s are left as written; a known slot with no value says its name. */
 function fill(s: TutoringScenario, template: string, slots: Slots): string {
-  return template.replace(/\{(concept|subject|answer|question|level)\}/g, (_m, k: string) =>
-    k === 'subject' ? s.subject : (slots[k as keyof Slots] ?? k));
+  return fillSlots(template, (k) => (k === 'subject' ? s.subject : SLOT_NAMES.has(k) ? (slots[k as keyof Slots] ?? k) : `{${k}}`));
 }
 
 /** The concept's label and one of its quiz items, right or wrong answer. */
