@@ -239,7 +239,7 @@ export function sayValue(s: PreferenceScenario, name: string, value: ArgValue | 
     return value === false ? `no ${thing}` : thing;
   }
   const text = String(value);
-  return a.say ? a.say.replace(/\{value\}/g, text) : text;
+  return a.say ? fillSlots(a.say, (k) => (k === 'value' ? text : `{${k}}`)) : text;
 }
 
 function slotsFor(s: PreferenceScenario, attribute: string, value: ArgValue | undefined): Record<string, string> {
