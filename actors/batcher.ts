@@ -20,24 +20,16 @@ export interface BatchStats {
 }
 
 /**
- * Gathers the decision requests of all live episodes and answers them with ONE `policy.act` call
- * per tick. A tick is when every live episode waits for its agent's decision (flushed on a
- * microtask; with synchronous family logic this is the common case), or else whatever waits on the
- * next macrotask (`setImmediate`). The flush is a loop, not a recursion: delivering a decision runs
- * that episode up to its next request, which joins the next batch.
- *
- * If a batch fails (the policy throws or rejects), each of its episodes is retried alone from its
- * policy stream's state before the batch, so only the failing episode errors and the others get the
- * decisions a one-episode batch would have given them.
+ * The tick logic both batchers share: requests of the live episodes gather until every live
+ * episode waits (flushed on a microtask; with synchronous episode logic this is the common case),
+ * or else whatever waits on the next macrotask (`setImmediate`). The flush is a loop, not a
+ * recursion: answering a request runs that episode up to its next one, which joins the next batch.
  */
-export class Batcher implements DecisionSource {
-  private pending: Request[] = [];
+export abstract class TickBatcher<R> {
+  private pending: R[] = [];
   private live = 0;
   private busy = false;
   private scheduled = false;
-  readonly stats: BatchStats = { calls: 0, decisions: 0, maxBatch: 0, retries: 0 };
-
-  constructor(private readonly policy: Policy) {}
 
   /** An episode started: the next full tick waits for its request too. */
   join(): void {
@@ -50,10 +42,13 @@ export class Batcher implements DecisionSource {
     this.schedule();
   }
 
-  request(obs: Observation, rng: Rng, reply: (r: DecisionReply) => void): void {
-    this.pending.push({ obs, rng, reply });
+  protected enqueue(r: R): void {
+    this.pending.push(r);
     this.schedule();
   }
+
+  /** Answers every request of one batch; a Promise when the answers come later. */
+  protected abstract decide(batch: R[]): Promise<void> | undefined;
 
   private schedule(): void {
     if (this.busy || this.scheduled || this.pending.length === 0) return;
@@ -69,7 +64,7 @@ export class Batcher implements DecisionSource {
     this.loop(true);
   };
 
-  /** Decide full ticks until one is not full (or an async policy is pending). */
+  /** Decide full ticks until one is not full (or an answer is pending). */
   private loop(force: boolean): void {
     while (this.pending.length > 0 && (force || this.pending.length >= this.live)) {
       force = false;
@@ -84,9 +79,29 @@ export class Batcher implements DecisionSource {
     this.busy = false;
     this.schedule();
   }
+}
+
+/**
+ * Gathers the decision requests of all live episodes and answers them with ONE `policy.act` call
+ * per tick (see {@link TickBatcher}).
+ *
+ * If a batch fails (the policy throws or rejects), each of its episodes is retried alone from its
+ * policy stream's state before the batch, so only the failing episode errors and the others get the
+ * decisions a one-episode batch would have given them.
+ */
+export class Batcher extends TickBatcher<Request> implements DecisionSource {
+  readonly stats: BatchStats = { calls: 0, decisions: 0, maxBatch: 0, retries: 0 };
+
+  constructor(private readonly policy: Policy) {
+    super();
+  }
+
+  request(obs: Observation, rng: Rng, reply: (r: DecisionReply) => void): void {
+    this.enqueue({ obs, rng, reply });
+  }
 
   /** One `act` call for the batch; a Promise when the policy is async. */
-  private decide(batch: Request[]): Promise<void> | undefined {
+  protected decide(batch: Request[]): Promise<void> | undefined {
     const obs = batch.map((r) => r.obs);
     const rngs = batch.map((r) => r.rng);
     const saved = batch.length > 1 ? rngs.map((r) => r.state()) : null;

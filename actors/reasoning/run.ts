@@ -1,4 +1,5 @@
 import { createActor } from 'xstate';
+import { TickBatcher } from '../batcher.js';
 import { Rng } from '../../scenarios/random.js';
 import type { ReasoningContext, ReasoningSpec } from './context.js';
 import { reasoningRecord, reasoningStreams } from './context.js';
@@ -25,55 +26,26 @@ export interface WriteStats {
 
 type Reply = (r: { written: Written; rng: Rng } | { error: unknown }) => void;
 
+type Pending = { req: WriteRequest; reply: Reply };
+
 /**
  * Gathers the write requests of the live episodes and answers them with one `policy.write` per
- * tick: flushed on a microtask when every live episode waits, else on the next macrotask. A
- * failing batch is retried one request at a time from each episode's stream state before the
- * batch, so only the culprit errors (the same rule as the dialogue `Batcher`).
+ * tick (the dialogue batcher's ticks, {@link TickBatcher}). A failing batch is retried one request
+ * at a time from each episode's stream state before the batch, so only the culprit errors (the
+ * same rule as the dialogue `Batcher`).
  */
-class WriteBatcher implements WriteSource {
-  private pending: { req: WriteRequest; reply: Reply }[] = [];
-  private live = 0;
-  private busy = false;
-  private scheduled = false;
+class WriteBatcher extends TickBatcher<Pending> implements WriteSource {
   readonly stats: WriteStats = { calls: 0, requests: 0, maxBatch: 0, retries: 0 };
 
-  constructor(private readonly policy: ReasoningPolicy) {}
-
-  join(): void {
-    this.live++;
-  }
-
-  leave(): void {
-    this.live--;
-    this.schedule();
+  constructor(private readonly policy: ReasoningPolicy) {
+    super();
   }
 
   request(req: WriteRequest, reply: Reply): void {
-    this.pending.push({ req, reply });
-    this.schedule();
+    this.enqueue({ req, reply });
   }
 
-  private schedule(): void {
-    if (this.busy || this.scheduled || this.pending.length === 0) return;
-    this.scheduled = true;
-    if (this.pending.length >= this.live) queueMicrotask(this.run);
-    else setImmediate(this.run);
-  }
-
-  private readonly run = (): void => {
-    this.scheduled = false;
-    if (this.busy || this.pending.length === 0) return;
-    this.busy = true;
-    const batch = this.pending;
-    this.pending = [];
-    void this.decide(batch).finally(() => {
-      this.busy = false;
-      this.schedule();
-    });
-  };
-
-  private async decide(batch: { req: WriteRequest; reply: Reply }[]): Promise<void> {
+  protected async decide(batch: Pending[]): Promise<void> {
     const saved = batch.map((b) => b.req.rng.state());
     this.stats.calls++;
     this.stats.requests += batch.length;
