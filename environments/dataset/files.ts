@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { MANIFEST_FILE } from './manifest.js';
 
 /** Errors about a dataset on disk: the message names the directory or shard and line, and what to do. */
 export class DatasetError extends Error {
@@ -85,4 +86,17 @@ export async function* readLines(path: string, onBytes?: (chunk: Buffer) => void
     }
   }
   return { tail: carryLen };
+}
+
+/**
+ * {@link readLines} of a file the manifest lists: a missing or unreadable file is a DatasetError
+ * that names it and says what is then incomplete (`whole`: "the dataset", "the slice").
+ */
+export async function* listedLines(path: string, onBytes: ((chunk: Buffer) => void) | undefined, whole: string): AsyncGenerator<Line, { tail: number }> {
+  try {
+    return yield* readLines(path, onBytes);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DatasetError(code === 'ENOENT' ? `${path}: missing (listed in ${MANIFEST_FILE}); ${whole} is incomplete: regenerate it` : `${path}: cannot read (${(err as Error).message})`, path);
+  }
 }

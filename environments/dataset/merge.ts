@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'nod
 import { join, resolve } from 'node:path';
 import { contentHash } from '../../scenarios/hash.js';
 import { EpisodeStats } from '../stats.js';
-import { DatasetError, readLines, syncDir, writeAll, writeFileAtomic } from './files.js';
+import { DatasetError, listedLines, syncDir, writeAll, writeFileAtomic } from './files.js';
 import {
   MANIFEST_FILE, PARTIAL_SUFFIX, SCENARIO_FILE,
   manifestOf, planDifferences, shardParts, sliceName, sliceOf,
@@ -223,18 +223,13 @@ async function copyPart(input: Input, file: string, out: BlockWriter, stats: Epi
   const hash = createHash('sha256');
   let raw: Buffer = Buffer.alloc(0);
   let count = 0;
-  const it = readLines(path, (b) => {
+  const it = listedLines(path, (b) => {
     hash.update(b);
     raw = b;
-  });
+  }, 'the slice');
   let r: Awaited<ReturnType<typeof it.next>>;
   for (;;) {
-    try {
-      r = await it.next();
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new DatasetError(code === 'ENOENT' ? `${path}: missing (listed in ${MANIFEST_FILE}); the slice is incomplete: regenerate it` : `${path}: cannot read (${(err as Error).message})`, path);
-    }
+    r = await it.next();
     if (r.done) break;
     if (count >= entry.episodes) throw new DatasetError(`${path}: more than the ${entry.episodes} episodes ${MANIFEST_FILE} lists; the slice is damaged: regenerate it`, path);
     stats.add(summaryOfLine(r.value.text, entry.first + count, `${path}:${r.value.lineNo}`));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { EpisodeSchema, type Episode } from '../../actors/episode.js';
-import { DatasetError, readLines } from './files.js';
+import { DatasetError, listedLines, type Line } from './files.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { readManifest } from './writer.js';
 
@@ -39,20 +39,10 @@ export async function* readEpisodes(dir: string, opts: ReadOptions = {}): AsyncG
     const path = join(dir, shard.file);
     const hash = createHash('sha256');
     let count = 0;
-    let it: AsyncGenerator<{ text: string; lineNo: number }, { tail: number }>;
-    try {
-      it = readLines(path, verify ? (b) => hash.update(b) : undefined);
-    } catch (err) {
-      throw new DatasetError(`${path}: cannot read (${(err as Error).message})`, path);
-    }
-    let r: IteratorResult<{ text: string; lineNo: number }, { tail: number }>;
+    const it = listedLines(path, verify ? (b) => hash.update(b) : undefined, 'the dataset');
+    let r: IteratorResult<Line, { tail: number }>;
     for (;;) {
-      try {
-        r = await it.next();
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw new DatasetError(code === 'ENOENT' ? `${path}: missing (listed in ${MANIFEST_FILE}); the dataset is incomplete: regenerate it` : `${path}: cannot read (${(err as Error).message})`, path);
-      }
+      r = await it.next();
       if (r.done) break;
       const { text, lineNo } = r.value;
       const where = `${path}:${lineNo}`;

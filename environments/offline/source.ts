@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioContext } from '../../actors/episode-core.js';
 import { EpisodeSchema, type Episode } from '../../actors/episode.js';
-import { DatasetError, readLines, type Line } from '../dataset/files.js';
+import { DatasetError, listedLines, type Line } from '../dataset/files.js';
 import { MANIFEST_FILE, PARTIAL_SUFFIX, shardFile, type Manifest } from '../dataset/manifest.js';
 import { readManifest } from '../dataset/writer.js';
 
@@ -87,17 +87,12 @@ export async function* readDatasetEpisodes(dir: string, ctx: ScenarioContext, op
   for (const shard of shardPlan(dir, manifest, opts)) {
     const path = shard.path;
     const hash = shard.expect ? createHash('sha256') : null;
-    const it = readLines(path, hash ? (b) => hash.update(b) : undefined);
+    const it = listedLines(path, hash ? (b) => hash.update(b) : undefined, 'the dataset');
     let count = 0;
     let lastLine = 0;
     let r: IteratorResult<Line, { tail: number }>;
     for (;;) {
-      try {
-        r = await it.next();
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw new DatasetError(code === 'ENOENT' ? `${path}: missing (listed in ${MANIFEST_FILE}); the dataset is incomplete: regenerate it` : `${path}: cannot read (${(err as Error).message})`, path);
-      }
+      r = await it.next();
       if (r.done) break;
       const { text, lineNo } = r.value;
       lastLine = lineNo;

@@ -169,6 +169,12 @@ test('the reader catches a shard changed after writing', async (t) => {
   t.is(await drain(dir, { verify: false }), 230);
 });
 
+test('the reader names a shard the manifest lists that is gone', async (t) => {
+  const dir = await damaged(() => {});
+  await rm(join(dir, shardFile(2)));
+  await t.throwsAsync(drain(dir), { message: new RegExp(`episodes-00002.jsonl: missing \\(listed in manifest.json\\); the dataset is incomplete: regenerate it`) });
+});
+
 test('the reader refuses an unfinished dataset and says how to finish it', async (t) => {
   const dir = await tmp();
   await mkdir(dir, { recursive: true });

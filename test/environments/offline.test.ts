@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readFile, rename, truncate, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Observation } from '../../actors/acts.js';
 import { makeContext } from '../../actors/context.js';
@@ -120,6 +120,13 @@ test('a corrupt line is an error naming the file and line', async (t) => {
   lines[3] = JSON.stringify({ ...JSON.parse(lines[2]), turns: 'none' });
   await writeFile(shard, lines.join('\n'));
   await t.throwsAsync(loadTransitions(dir, makeEncoder('structured', ctx), ctx), { message: new RegExp(`^${shard}:4: not a valid episode: turns`) });
+});
+
+test('a shard the manifest lists that is gone is an error naming it', async (t) => {
+  const { dir } = await makeDataset(ctx, 'random', 6, { shardSize: 3 });
+  await rm(join(dir, shardFile(1)));
+  const err = await t.throwsAsync(loadTransitions(dir, makeEncoder('structured', ctx), ctx), { instanceOf: DatasetError });
+  t.is(err.message, `${join(dir, shardFile(1))}: missing (listed in ${MANIFEST_FILE}); the dataset is incomplete: regenerate it`);
 });
 
 test('a cut-off last line is an error naming file and line; with allowPartial it is reported and skipped', async (t) => {

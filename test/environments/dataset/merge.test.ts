@@ -163,6 +163,11 @@ async function damaged(edit: (lines: string[]) => void): Promise<string> {
   await writeFile(join(copy, shardFile(2)), lines.join('\n'));
   return copy;
 }
+test('merge refuses a slice whose listed shard is gone and names it', refused, async ([a, , c]) => {
+  const b = await damaged(() => {});
+  await rm(join(b, shardFile(2)));
+  return [a, b, c];
+}, /copy.episodes-00002.jsonl: missing \(listed in manifest.json\); the slice is incomplete: regenerate it/);
 test('merge refuses a corrupted line (sha256, as inspect checks)', refused, async ([a, , c]) => {
   const b = await damaged((l) => { l[7] = l[7].replace('"policy":"random"', '"policy":"randon"'); });
   return [a, b, c];
