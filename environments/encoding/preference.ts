@@ -31,12 +31,19 @@ export function preferenceFeatures(s: PreferenceScenario): FamilyFeatures<Prefer
   size += 3 * s.items.length + FEEDBACK_REASONS.length + 1 + 2;
 
   const stanceIndex = new Map<string, number>(STANCE_SLOTS.map((x, i) => [x, i]));
+  // The "attribute=value" avoid pairs and ":reason" suffixes each feature looks for, built once.
+  const avoidKeys = s.attributes.map((a) => (a.kind === 'categorical' ? a.values : a.kind === 'boolean' ? ['true', 'false'] : []).map((x) => `${a.name}=${x}`));
+  const reasonSuffixes = FEEDBACK_REASONS.map((r) => `:${r}`);
+  // Scratch for the item scores and rejections, reused across observations (read before the next).
+  const score = new Float64Array(s.items.length);
+  const rejected = new Uint8Array(s.items.length);
   return {
     size,
     userActs: PREFERENCE_USER_ACTS,
     write(v, _obs, w) {
       for (const a of c.askables) w.put(Math.min(1, (v.asked[a.name] ?? 0) / 2));
-      for (const a of s.attributes) {
+      for (let ai = 0; ai < s.attributes.length; ai++) {
+        const a = s.attributes[ai];
         w.oneHot(stanceIndex.get(v.stance[a.name]) ?? -1, S);
         w.flag(v.important[a.name] === true);
         const x = v.value[a.name];
@@ -52,12 +59,11 @@ export function preferenceFeatures(s: PreferenceScenario): FamilyFeatures<Prefer
           w.put(typeof above === 'number' ? (above - a.min) / span : 0);
         } else if (a.kind === 'categorical') {
           w.oneHot(typeof x === 'string' ? a.values.indexOf(x) : -1, a.values.length);
-          for (const value of a.values) w.flag(v.avoid.includes(`${a.name}=${value}`));
+          for (const key of avoidKeys[ai]) w.flag(v.avoid.includes(key));
         } else {
           w.flag(x === true);
           w.flag(x === false);
-          w.flag(v.avoid.includes(`${a.name}=true`));
-          w.flag(v.avoid.includes(`${a.name}=false`));
+          for (const key of avoidKeys[ai]) w.flag(v.avoid.includes(key));
         }
       }
       for (const t of s.traits) {
@@ -67,20 +73,22 @@ export function preferenceFeatures(s: PreferenceScenario): FamilyFeatures<Prefer
         w.oneHot(t.values.findIndex((tv) => tv.value === x), t.values.length);
       }
       // Items: rejected, and the heuristic's score given the view (1 for the best item, e^-gap below it).
-      const score = scoreItems(s, v);
-      const rejected = new Uint8Array(s.items.length);
+      scoreItems(s, v, score);
+      rejected.fill(0);
       for (const r of v.rejected) if (r >= 0) rejected[r] = 1;
       let best = -Infinity;
       for (let i = 0; i < s.items.length; i++) if (!rejected[i] && score[i] > best) best = score[i];
       for (let i = 0; i < s.items.length; i++) w.flag(rejected[i] === 1);
       for (let i = 0; i < s.items.length; i++) w.put(rejected[i] ? 0 : Math.exp(Math.max(-30, score[i] - best)));
       for (let i = 0; i < s.items.length; i++) w.flag(!rejected[i] && score[i] === best);
-      for (const reason of FEEDBACK_REASONS) {
+      for (const suffix of reasonSuffixes) {
         let n = 0;
-        for (const f of v.feedback) if (f.endsWith(`:${reason}`)) n++;
+        for (const f of v.feedback) if (f.endsWith(suffix)) n++;
         w.count(n);
       }
-      w.count(v.feedback.filter((f) => f === 'none').length);
+      let none = 0;
+      for (const f of v.feedback) if (f === 'none') none++;
+      w.count(none);
       w.count(v.rejected.length);
       w.flag(v.restless);
     },

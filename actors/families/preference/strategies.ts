@@ -160,12 +160,20 @@ function heard(stance: string | undefined): boolean {
   return stance !== undefined && stance !== 'unknown' && stance !== 'vague';
 }
 
-/** The heuristic's score of every item given the view (higher is better). */
-export function scoreItems(s: PreferenceScenario, view: PreferenceView): Float64Array {
+// Stances as small integers: switching on the stance string for every item was most of scoring's time.
+const [PRIOR, PREFER, TARGET, LOWER, HIGHER, ANY, EQ, NE, MAX, MIN] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
+const STANCE_CODE = new Map<string | undefined, number>([['prefer', PREFER], ['target', TARGET], ['lower', LOWER], ['higher', HIGHER], ['any', ANY], ['eq', EQ], ['ne', NE], ['max', MAX], ['min', MIN]]);
+
+/**
+ * The heuristic's score of every item given the view (higher is better), into `out` when given
+ * (at least one slot per item; allocating a Float64Array per call was a fifth of the cost).
+ */
+export function scoreItems(s: PreferenceScenario, view: PreferenceView, out?: Float64Array): Float64Array {
   const c = compile(s);
   const pr = prior(s);
   const n = s.items.length;
-  const score = new Float64Array(n);
+  const score = out ? out.fill(0, 0, n) : new Float64Array(n);
+  const riskScale = pr.riskScale;
   for (const a of s.attributes) {
     const stance = view.stance[a.name];
     const value = view.value[a.name];
@@ -175,20 +183,22 @@ export function scoreItems(s: PreferenceScenario, view: PreferenceView): Float64
     const below = a.kind === 'numeric' ? view.below[a.name] : null;
     const above = a.kind === 'numeric' ? view.above[a.name] : null;
     const span = c.span.get(a.name) ?? 1;
+    const col = c.column.get(a.name)!;
+    const code = STANCE_CODE.get(stance) ?? PRIOR;
     for (let i = 0; i < n; i++) {
-      const x = s.items[i].attributes[a.name];
+      const x = col[i];
       let v = 0;
-      switch (stance) {
-        case 'prefer': v = x === value ? w : 0; break;
-        case 'target': v = w * (1 - Math.abs((x as number) - (value as number)) / span); break;
-        case 'lower': v = a.kind === 'numeric' ? w * (a.max - (x as number)) / span : 0; break;
-        case 'higher': v = a.kind === 'numeric' ? w * ((x as number) - a.min) / span : 0; break;
-        case 'any': break;
-        case 'eq': v = contribution[i] - (x === value ? 0 : RULED_OUT); break;
-        case 'ne': v = contribution[i] - (x === value ? RULED_OUT : 0); break;
-        case 'max': v = contribution[i] - ((x as number) > (value as number) ? RULED_OUT : 0); break;
-        case 'min': v = contribution[i] - ((x as number) < (value as number) ? RULED_OUT : 0); break;
-        default: v = contribution[i] - pr.riskScale * risk[i]; // unknown or vague: expect the prior
+      switch (code) {
+        case PRIOR: v = contribution[i] - riskScale * risk[i]; break; // unknown or vague: expect the prior
+        case PREFER: v = x === value ? w : 0; break;
+        case TARGET: v = w * (1 - Math.abs((x as number) - (value as number)) / span); break;
+        case LOWER: v = a.kind === 'numeric' ? w * (a.max - (x as number)) / span : 0; break;
+        case HIGHER: v = a.kind === 'numeric' ? w * ((x as number) - a.min) / span : 0; break;
+        case ANY: break;
+        case EQ: v = contribution[i] - (x === value ? 0 : RULED_OUT); break;
+        case NE: v = contribution[i] - (x === value ? RULED_OUT : 0); break;
+        case MAX: v = contribution[i] - ((x as number) > (value as number) ? RULED_OUT : 0); break;
+        case MIN: v = contribution[i] - ((x as number) < (value as number) ? RULED_OUT : 0); break;
       }
       if (below !== null && below !== undefined && (x as number) >= below) v -= RULED_OUT;
       if (above !== null && above !== undefined && (x as number) <= above) v -= RULED_OUT;
@@ -201,8 +211,9 @@ export function scoreItems(s: PreferenceScenario, view: PreferenceView): Float64
     if (heard(view.stance[t.name]) && known !== null) {
       const v = trait.values.find((x) => x.value === known);
       for (const imp of v?.implies ?? []) {
+        const col = c.column.get(imp.attribute)!;
         for (let i = 0; i < n; i++) {
-          const x = s.items[i].attributes[imp.attribute];
+          const x = col[i];
           const broken = (imp.max !== undefined && (x as number) > imp.max) || (imp.min !== undefined && (x as number) < imp.min)
             || (imp.equals !== undefined && x !== imp.equals) || (imp.not !== undefined && x === imp.not);
           if (broken) score[i] -= RULED_OUT;
@@ -219,10 +230,14 @@ export function scoreItems(s: PreferenceScenario, view: PreferenceView): Float64
     const eq = pair.indexOf('=');
     const attribute = pair.slice(0, eq);
     const value = pair.slice(eq + 1);
-    for (let i = 0; i < n; i++) if (String(s.items[i].attributes[attribute]) === value) score[i] -= RULED_OUT;
+    const text = c.columnText.get(attribute);
+    if (text) for (let i = 0; i < n; i++) if (text[i] === value) score[i] -= RULED_OUT;
   }
   return score;
 }
+
+/** The heuristic's scores, reused: they are read before the next call. */
+let SCORES = new Float64Array(64);
 
 export function heuristic(s: PreferenceScenario, obs: Observation<PreferenceView>): number {
   const c = compile(s);
@@ -243,7 +258,8 @@ export function heuristic(s: PreferenceScenario, obs: Observation<PreferenceView
       }
     }
   }
-  const score = scoreItems(s, view);
+  if (SCORES.length < s.items.length) SCORES = new Float64Array(s.items.length);
+  const score = scoreItems(s, view, SCORES);
   let best = -1;
   for (let i = 0; i < s.items.length; i++) {
     const a = c.firstItem + i;
