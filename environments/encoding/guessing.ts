@@ -14,6 +14,7 @@ export const GUESSING_USER_ACTS = ['open', 'answer', 'reject', 'confirm', 'leave
  */
 export function guessingFeatures(s: GuessingScenario): FamilyFeatures<GuessingView> {
   const c = compile(s);
+  const post = new Float64Array(c.nItems); // scratch, read before the next observation
   return {
     size: 3 * c.nAttr + 2 * c.nItems + 3,
     userActs: GUESSING_USER_ACTS,
@@ -23,7 +24,7 @@ export function guessingFeatures(s: GuessingScenario): FamilyFeatures<GuessingVi
         w.flag(v.answers[a] < 0);
         w.put(Math.min(1, v.asked[a] / 2));
       }
-      const post = posterior(s, v);
+      posterior(s, v, post);
       let first = 0;
       let second = 0;
       for (let i = 0; i < c.nItems; i++) {

@@ -21,15 +21,16 @@ const MIN_SPLIT = 0.05;
 /**
  * The probability of each item given the view: prior popularity times, per clear answer, 1 - e
  * when it matches the item, e when not, 1/2 when the attribute only partly holds. Guessed items
- * get 0. e is the scenario's declared noise (kept in [0.02, 0.45]).
+ * get 0. e is the scenario's declared noise (kept in [0.02, 0.45]). Into `out` when given (one
+ * slot per item at least; a Float64Array per call was a large part of the cost).
  */
-export function posterior(s: GuessingScenario, view: GuessingView): Float64Array {
+export function posterior(s: GuessingScenario, view: GuessingView, out?: Float64Array): Float64Array {
   const c = compile(s);
   const e = Math.min(0.45, Math.max(0.02, s.user.noise));
   const match = Math.log(1 - e);
   const miss = Math.log(e);
   const half = Math.log(0.5);
-  const logp = new Float64Array(c.nItems);
+  const logp = out ?? new Float64Array(c.nItems);
   let top = -Infinity;
   for (let i = 0; i < c.nItems; i++) {
     if (view.guessed[i] !== 0) { logp[i] = -Infinity; continue; }
@@ -50,10 +51,14 @@ export function posterior(s: GuessingScenario, view: GuessingView): Float64Array
   return logp;
 }
 
+/** The heuristic's posterior, reused: it is read before the next call. */
+let POST = new Float64Array(64);
+
 export function heuristic(s: GuessingScenario, obs: Observation<GuessingView>): number {
   const c = compile(s);
   const v = obs.view;
-  const post = posterior(s, v);
+  if (POST.length < c.nItems) POST = new Float64Array(c.nItems);
+  const post = posterior(s, v, POST);
   let best = -1;
   for (let i = 0; i < c.nItems; i++) if (obs.mask[c.nAttr + i] && (best < 0 || post[i] > post[best])) best = i;
   const turnsLeft = obs.maxTurns - obs.turn;
