@@ -79,8 +79,6 @@ export interface Compiled {
   readonly span: ReadonlyMap<string, number>;
   /** Attribute name → its value on every item, in item order (a keyed load per item was most of scoring's cost). */
   readonly column: ReadonlyMap<string, readonly (string | number | boolean)[]>;
-  /** Attribute name → `String(value)` of every item (what "attribute=value" avoid pairs compare to). */
-  readonly columnText: ReadonlyMap<string, readonly string[]>;
 }
 
 const cache = new WeakMap<PreferenceScenario, Compiled>();
@@ -110,7 +108,6 @@ export function compile(s: PreferenceScenario): Compiled {
     itemIndex: new Map(s.items.map((it, i) => [it.name, i])),
     span,
     column: new Map(s.attributes.map((a) => [a.name, s.items.map((it) => it.attributes[a.name])])),
-    columnText: new Map(s.attributes.map((a) => [a.name, s.items.map((it) => String(it.attributes[a.name]))])),
   };
   cache.set(s, compiled);
   return compiled;

@@ -230,8 +230,8 @@ export function scoreItems(s: PreferenceScenario, view: PreferenceView, out?: Fl
     const eq = pair.indexOf('=');
     const attribute = pair.slice(0, eq);
     const value = pair.slice(eq + 1);
-    const text = c.columnText.get(attribute);
-    if (text) for (let i = 0; i < n; i++) if (text[i] === value) score[i] -= RULED_OUT;
+    const col = c.column.get(attribute);
+    if (col) for (let i = 0; i < n; i++) if (String(col[i]) === value) score[i] -= RULED_OUT;
   }
   return score;
 }
